@@ -1,0 +1,58 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Every Swift target: Swift 6 language mode with strict concurrency, and
+/// `any` spelled out for existentials.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "runbook",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "runbook", targets: ["runbook"]),
+        .library(name: "RunbookKit", targets: ["RunbookKit"]),
+    ],
+    targets: [
+        // The command line: a few lines that hand argv to RunbookKit.
+        .executableTarget(
+            name: "runbook",
+            dependencies: ["RunbookKit"],
+            swiftSettings: swiftSettings
+        ),
+        // The domain: catalog, revisions, schedules, credentials, execution, store, host.
+        .target(
+            name: "RunbookKit",
+            dependencies: ["CRunbookSpawn", "CSQLite"],
+            swiftSettings: swiftSettings
+        ),
+        // What Swift cannot do safely: the code between clone and execve.
+        .target(name: "CRunbookSpawn"),
+        // The job's first process: reaps, forwards signals, and takes the
+        // whole job down with it when the runbook process that owns it dies.
+        .executableTarget(name: "runbook-init"),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .executableTarget(
+            name: "runbook-bench",
+            dependencies: ["RunbookKit"],
+            path: "bench/RunbookBench",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RunbookKitTests",
+            dependencies: ["RunbookKit"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RunbookIntegrationTests",
+            dependencies: ["RunbookKit"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

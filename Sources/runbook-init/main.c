@@ -1,0 +1,181 @@
+/*
+ * runbook-init: the first process of every job.
+ *
+ * The runbook process starts this program in a new session; it starts the
+ * job's real program in a process group of its own and stays beside it, so
+ * that whatever happens to the job or to its owner, nothing the job started
+ * is left running:
+ *   - it is a child subreaper: orphaned grandchildren (daemons, setsid
+ *     escapees) are re-parented to it, and it reaps them;
+ *   - when the job's main process ends, it kills the job's process group and
+ *     every remaining descendant, waits for all of them, and only then
+ *     reports the main process's status;
+ *   - it forwards SIGTERM, SIGINT, SIGHUP, SIGQUIT and SIGUSR2 to the job's
+ *     process group; SIGUSR1 means "kill everything now";
+ *   - SIGUSR1 is also its parent-death signal: if the runbook process that
+ *     owns the job dies (even by SIGKILL), the job dies with it.
+ *
+ * Usage: runbook-init -p OWNER_PID [-l RESOURCE=VALUE]... -- PATH ARG0 ARG...
+ * Descriptor 3 is the status channel. It receives one line at the end:
+ *   exit CODE MAXRSS_KB USER_US SYSTEM_US
+ *   signal SIGNO MAXRSS_KB USER_US SYSTEM_US
+ * and, before it, "exec-error ERRNO" if the program could not be started.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define STATUS_FD 3
+
+static int parse_resource(const char *name) {
+    static const struct { const char *name; int resource; } table[] = {
+        { "CPU", RLIMIT_CPU }, { "FSIZE", RLIMIT_FSIZE }, { "NOFILE", RLIMIT_NOFILE },
+        { "NPROC", RLIMIT_NPROC }, { "AS", RLIMIT_AS }, { "CORE", RLIMIT_CORE },
+        { "DATA", RLIMIT_DATA }, { "STACK", RLIMIT_STACK },
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        if (strcmp(table[i].name, name) == 0) return table[i].resource;
+    }
+    return -1;
+}
+
+/* Kills every process that is still a child of this one (reparented
+ * orphans included), reading them from /proc. */
+static void kill_children(void) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+    FILE *file = fopen(path, "r");
+    if (!file) return;
+    int pid;
+    while (fscanf(file, "%d", &pid) == 1) kill(pid, SIGKILL);
+    fclose(file);
+}
+
+static void report_status(int status) {
+    struct rusage usage;
+    getrusage(RUSAGE_CHILDREN, &usage);
+    long user_us = usage.ru_utime.tv_sec * 1000000L + usage.ru_utime.tv_usec;
+    long system_us = usage.ru_stime.tv_sec * 1000000L + usage.ru_stime.tv_usec;
+    if (WIFSIGNALED(status)) {
+        dprintf(STATUS_FD, "signal %d %ld %ld %ld\n", WTERMSIG(status), usage.ru_maxrss, user_us, system_us);
+    } else {
+        dprintf(STATUS_FD, "exit %d %ld %ld %ld\n", WEXITSTATUS(status), usage.ru_maxrss, user_us, system_us);
+    }
+}
+
+int main(int argc, char **argv) {
+    pid_t owner = 0;
+    struct { int resource; rlim_t value; } limits[16];
+    int limit_count = 0;
+    int index = 1;
+    for (; index < argc; index++) {
+        if (strcmp(argv[index], "--") == 0) { index++; break; }
+        if (strcmp(argv[index], "-p") == 0 && index + 1 < argc) {
+            owner = (pid_t)atol(argv[++index]);
+        } else if (strcmp(argv[index], "-l") == 0 && index + 1 < argc && limit_count < 16) {
+            char *spec = argv[++index];
+            char *equals = strchr(spec, '=');
+            if (!equals) { fprintf(stderr, "runbook-init: bad limit %s\n", spec); return 125; }
+            *equals = '\0';
+            int resource = parse_resource(spec);
+            if (resource < 0) { fprintf(stderr, "runbook-init: unknown limit %s\n", spec); return 125; }
+            limits[limit_count].resource = resource;
+            limits[limit_count].value = (rlim_t)strtoull(equals + 1, NULL, 10);
+            limit_count++;
+        } else {
+            fprintf(stderr, "runbook-init: unexpected argument %s\n", argv[index]);
+            return 125;
+        }
+    }
+    if (index + 1 >= argc) {
+        fprintf(stderr, "usage: runbook-init -p OWNER_PID [-l RESOURCE=VALUE]... -- PATH ARG0 [ARG...]\n");
+        return 125;
+    }
+    const char *path = argv[index];
+    char **job_argv = &argv[index + 1];
+
+    /* The status channel must not leak into the job. */
+    fcntl(STATUS_FD, F_SETFD, FD_CLOEXEC);
+
+    /* Die with the owner; if it is already gone, do not start at all. */
+    prctl(PR_SET_PDEATHSIG, SIGUSR1);
+    if (owner > 0 && getppid() != owner) return 125;
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+    sigset_t handled, previous;
+    sigemptyset(&handled);
+    int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR2 };
+    for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) sigaddset(&handled, forwarded[i]);
+    sigaddset(&handled, SIGUSR1);
+    sigaddset(&handled, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &handled, &previous);
+    int signals = signalfd(-1, &handled, SFD_CLOEXEC);
+    if (signals < 0) { perror("runbook-init: signalfd"); return 125; }
+
+    pid_t job = fork();
+    if (job < 0) { perror("runbook-init: fork"); return 125; }
+    if (job == 0) {
+        setpgid(0, 0);
+        for (int i = 0; i < limit_count; i++) {
+            struct rlimit limit = { limits[i].value, limits[i].value };
+            if (setrlimit(limits[i].resource, &limit) != 0) {
+                dprintf(STATUS_FD, "exec-error %d\n", errno);
+                _exit(127);
+            }
+        }
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        execv(path, job_argv);
+        dprintf(STATUS_FD, "exec-error %d\n", errno);
+        _exit(127);
+    }
+    setpgid(job, job);
+
+    int job_status = 0;
+    int job_running = 1;
+    int killing = 0;
+    for (;;) {
+        if (!job_running) {
+            /* The main process is gone: nothing it started may outlive it. */
+            kill(-job, SIGKILL);
+            kill_children();
+            int status;
+            pid_t reaped = waitpid(-1, &status, 0);
+            if (reaped < 0 && errno == ECHILD) break;
+            continue;
+        }
+        struct signalfd_siginfo info;
+        ssize_t got = read(signals, &info, sizeof info);
+        if (got != (ssize_t)sizeof info) {
+            if (got < 0 && errno == EINTR) continue;
+            break;
+        }
+        int signo = (int)info.ssi_signo;
+        if (signo == SIGCHLD) {
+            int status;
+            pid_t reaped;
+            while ((reaped = waitpid(-1, &status, WNOHANG)) > 0) {
+                if (reaped == job) { job_status = status; job_running = 0; }
+            }
+        } else if (signo == SIGUSR1) {
+            killing = 1;
+            kill(-job, SIGKILL);
+            kill_children();
+        } else if (!killing) {
+            kill(-job, signo);
+        }
+    }
+    report_status(job_status);
+    return 0;
+}

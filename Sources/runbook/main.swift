@@ -1,0 +1,2 @@
+import RunbookKit
+print(RunbookKitVersion.string)
