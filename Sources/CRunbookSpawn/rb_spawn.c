@@ -190,3 +190,7 @@ int rb_signal_default(const int *signals, int count) {
 int rb_pidfd_open(pid_t pid) {
     return (int)syscall(SYS_pidfd_open, pid, 0);
 }
+
+int rb_pipe(int fds[2]) {
+    return pipe2(fds, O_CLOEXEC) == 0 ? 0 : errno;
+}

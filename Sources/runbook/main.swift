@@ -1,2 +1,4 @@
+import Foundation
 import RunbookKit
-print(RunbookKitVersion.string)
+
+exit(RunbookCLI.main(Array(CommandLine.arguments.dropFirst())))

@@ -66,6 +66,9 @@ int rb_signal_pipe(const int *signals, int count, int *read_fd);
 /* Restores the default action for `signals` (after a run has ended). */
 int rb_signal_default(const int *signals, int count);
 
+/* pipe2(2) with O_CLOEXEC: both ends close-on-exec. */
+int rb_pipe(int fds[2]);
+
 /* pidfd_open(2) without relying on the libc wrapper; -1 and errno on failure. */
 int rb_pidfd_open(pid_t pid);
 

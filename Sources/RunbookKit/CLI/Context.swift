@@ -1,0 +1,75 @@
+import Foundation
+import Glibc
+
+/// What every command runs with: where the repository and state are, the
+/// environment, the console, the clock. The store and tools are opened on
+/// first use, so commands that need neither stay fast.
+public final class Context: @unchecked Sendable {
+    // Invariant behind @unchecked Sendable: a Context belongs to one command
+    // run on one thread; the lazily opened members are set once, there.
+    public let environment: [String: String]
+    public let currentDirectory: URL
+    public let console: Console
+    public let now: @Sendable () -> Date
+    let explicitRoot: String?
+    private var openedWorkspace: Workspace?
+    private var openedStore: SQLiteStore?
+    private var openedTools: Tools?
+
+    public init(environment: [String: String], currentDirectory: URL, console: Console, root: String?,
+                now: @escaping @Sendable () -> Date = { Date() }) {
+        self.environment = environment
+        self.currentDirectory = currentDirectory
+        self.console = console
+        self.explicitRoot = root
+        self.now = now
+    }
+
+    /// The repository and its state directory.
+    public func workspace() throws -> Workspace {
+        if let openedWorkspace { return openedWorkspace }
+        let workspace = try Workspace.locate(explicitRoot: explicitRoot, environment: environment, currentDirectory: currentDirectory)
+        openedWorkspace = workspace
+        return workspace
+    }
+
+    /// The store, created with the state directory on first use; jobs left
+    /// running by dead runbook processes on this machine are marked
+    /// `interrupted` as it opens.
+    public func store() throws -> SQLiteStore {
+        if let openedStore { return openedStore }
+        let workspace = try workspace()
+        try workspace.prepareState()
+        let store = try SQLiteStore(path: workspace.database.path)
+        try OrphanSweep.run(store: store, hostName: hostName, now: now())
+        openedStore = store
+        return store
+    }
+
+    public func tools() throws -> Tools {
+        if let openedTools { return openedTools }
+        let workspace = try workspace()
+        let tools = Tools(environment: environment, runner: SubprocessRunner(),
+                          cacheFile: workspace.cache.appendingPathComponent("tools.json"))
+        openedTools = tools
+        return tools
+    }
+
+    public func catalog() throws -> Catalog { Catalog.scan(try workspace()) }
+
+    public func ledger() throws -> RevisionLedger {
+        RevisionLedger(workspace: try workspace(), store: try store(), tools: try tools(),
+                       user: Provenance.currentUser(environment: environment), now: now)
+    }
+
+    public func runner() throws -> JobRunner {
+        JobRunner(workspace: try workspace(), store: try store(), tools: try tools(), hostName: hostName, now: now)
+    }
+
+    /// This machine's name.
+    public var hostName: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        gethostname(&buffer, buffer.count - 1)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

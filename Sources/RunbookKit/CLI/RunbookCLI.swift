@@ -1,0 +1,104 @@
+import Foundation
+
+/// The `runbook` command line: global options, dispatch to a command, and
+/// the mapping of failures to exit statuses (2 for usage errors, 1 for the
+/// rest, the runbook's own for `test` and `run`).
+public enum RunbookCLI {
+    static let commands: [any Command.Type] = [
+        ListCommand.self, ShowCommand.self, CheckCommand.self, TestCommand.self, RunCommand.self,
+        PublishCommand.self, RevertCommand.self, RollbackCommand.self, VersionsCommand.self, DiffCommand.self,
+        JobsCommand.self, LogsCommand.self,
+    ]
+
+    /// Runs `arguments` (without the program name) and returns the exit status.
+    public static func main(_ arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
+                            currentDirectory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
+                            console: Console = .standard) -> Int32 {
+        var scanner = ArgumentScanner(arguments)
+        let root: String?
+        do { root = try scanner.value("--root") } catch {
+            console.err("error: \(error.message)")
+            return 2
+        }
+        var rest = arguments
+        if let index = rest.firstIndex(where: { $0 == "--root" || $0.hasPrefix("--root=") }) {
+            rest.removeSubrange(index..<(rest[index] == "--root" ? min(index + 2, rest.count) : index + 1))
+        }
+        guard let name = rest.first, !name.hasPrefix("-") || ["-h", "--help", "--version"].contains(name) else {
+            if let flag = rest.first {
+                console.err("error: unknown option '\(flag)' before the command")
+                console.err("usage: runbook [--root DIR] COMMAND [ARGS...]; see 'runbook help'")
+                return 2
+            }
+            console.writeOut(overview())
+            return 0
+        }
+        if name == "--version" {
+            console.out("runbook \(RunbookKitVersion.string)")
+            return 0
+        }
+        if name == "help" || name == "-h" || name == "--help" {
+            return help(Array(rest.dropFirst()), console: console)
+        }
+        guard let command = commands.first(where: { $0.name == name }) else {
+            let suggestion = HeaderParser.nearest(to: name, in: commands.map { $0.name }).map { " (did you mean '\($0)'?)" } ?? ""
+            console.err("error: unknown command '\(name)'\(suggestion)")
+            console.err("usage: runbook COMMAND [ARGS...]; see 'runbook help' for the commands")
+            return 2
+        }
+        let commandArguments = Array(rest.dropFirst())
+        if commandArguments.contains("--help") || commandArguments.contains("-h") {
+            return help([name], console: console)
+        }
+        var commandScanner = ArgumentScanner(commandArguments)
+        let context = Context(environment: environment, currentDirectory: currentDirectory, console: console, root: root)
+        do {
+            let instance = try command.init(&commandScanner)
+            return try instance.run(context)
+        } catch let error as UsageError {
+            console.err("error: \(error.message)")
+            console.err("usage: \(command.usage)")
+            console.err("see 'runbook help \(command.name)'")
+            return 2
+        } catch let error as CatalogErrors {
+            for problem in error.errors { console.err(problem.description) }
+            return 1
+        } catch {
+            console.err("error: \(error)")
+            return 1
+        }
+    }
+
+    static func overview() -> String {
+        let width = commands.map { $0.name.count }.max() ?? 0
+        let lines = commands.map { "  \($0.name.padding(toLength: width, withPad: " ", startingAt: 0))  \($0.summary)" }
+        return """
+            runbook: a self-hosted runbook host: publish, run and record scripts kept in git.
+
+            usage: runbook [--root DIR] COMMAND [ARGS...]
+
+            commands:
+            \(lines.joined(separator: "\n"))
+
+            The root is --root, else RUNBOOK_ROOT, else the current directory or the
+            first parent holding runbooks/. State lives in ROOT/.runbook unless
+            RUNBOOK_STATE_DIR says otherwise.
+
+            'runbook help COMMAND' (or 'runbook COMMAND --help') shows a command's options and examples.
+
+            """
+    }
+
+    static func help(_ topics: [String], console: Console) -> Int32 {
+        guard let topic = topics.first else {
+            console.writeOut(overview())
+            return 0
+        }
+        guard let command = commands.first(where: { $0.name == topic }) else {
+            console.err("error: no help for '\(topic)': 'runbook help' lists the commands")
+            return 2
+        }
+        console.writeOut("usage: \(command.usage)\n\n\(command.summary)\n\n\(command.help)\n")
+        return 0
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+
+struct ShowCommand: Command {
+    static let name = "show"
+    static let summary = "show one runbook: settings, state, revisions, last job"
+    static let usage = "runbook show NAME [--json]"
+    static let help = """
+        Shows what runbook knows about NAME: its file, runtime and state, the
+        settings from its header (with defaults filled in), the published
+        revision, and its latest job.
+
+        Options:
+          --json   print it as JSON
+
+        Examples:
+          runbook show hello
+        """
+
+    var name: String
+    var output: OutputOptions
+
+    init(_ scanner: inout ArgumentScanner) throws(UsageError) {
+        output = try OutputOptions(&scanner)
+        name = try scanner.positionals().single("runbook name")
+    }
+
+    struct Details: Encodable {
+        var summary: RunbookSummary
+        var settings: RunbookSettings?
+        var published: Revision?
+        var lastJob: JobRecord?
+
+        enum CodingKeys: String, CodingKey { case summary = "runbook", settings, published, lastJob = "last_job" }
+    }
+
+    func run(_ context: Context) throws -> Int32 {
+        let catalog = try context.catalog()
+        let store = try context.store()
+        guard let summary = try RunbookSummary.all(catalog: catalog, store: store).first(where: { $0.name == name }) else {
+            _ = try catalog.runbook(named: name)
+            throw RunError("no runbook named '\(name)'")
+        }
+        let details = Details(summary: summary, settings: catalog.runbooks[name]?.settings,
+                              published: try store.publishedRevision(of: name), lastJob: try store.latestJob(of: name))
+        if output.json {
+            context.console.out(try renderJSON(details))
+            return 0
+        }
+        var lines: [String] = []
+        lines.append("\(name)\(summary.description.map { " — \($0)" } ?? "")")
+        lines.append("  file:        \(summary.path ?? "(deleted)")")
+        lines.append("  runtime:     \(summary.runtime ?? "-")")
+        lines.append("  state:       \(summary.state?.rawValue ?? "-")")
+        if let published = details.published {
+            lines.append("  published:   r\(published.number), \(formatLocal(published.createdAt)) by \(published.user)\(published.message.map { ": \($0)" } ?? "")")
+        } else {
+            lines.append("  published:   no")
+        }
+        if let settings = details.settings {
+            let parameters = settings.parameters.map { parameter in
+                parameter.defaultValue.map { "\(parameter.name)=\($0)" } ?? "\(parameter.name) (required)"
+            }
+            lines.append("  parameters:  \(parameters.isEmpty ? "none" : parameters.joined(separator: ", "))")
+            lines.append("  credentials: \(settings.credentials.isEmpty ? "none" : settings.credentials.joined(separator: ", "))")
+            var limits = "timeout \(DurationText.format(seconds: settings.timeout)), output \(ByteSize.format(bytes: settings.output))"
+            if let memory = settings.memory { limits += ", memory \(ByteSize.format(bytes: memory))" }
+            if let cpu = settings.cpu { limits += ", cpu \(DurationText.format(seconds: cpu))" }
+            if let processes = settings.processes { limits += ", processes \(processes)" }
+            lines.append("  limits:      \(limits)")
+            lines.append("  network:     \(settings.network ? "on" : "off") (dry runs: \(settings.testNetwork ? "on" : "off"))")
+        }
+        for problem in summary.problems { lines.append("  problem:     \(problem)") }
+        if let job = details.lastJob {
+            lines.append("  last job:    #\(job.id) \(job.status.rawValue) \(job.startedAt.map(formatLocal) ?? "")\(job.reason.map { " (\($0))" } ?? "")")
+        } else {
+            lines.append("  last job:    none")
+        }
+        context.console.out(lines.joined(separator: "\n"))
+        return 0
+    }
+}

@@ -1,0 +1,30 @@
+/// What a runbook's header says about how it runs. Defaults apply to keys
+/// the header leaves out; they are documented in the README.
+public struct RunbookSettings: Sendable, Codable, Equatable {
+    public var description: String? = nil
+    /// Credential names, in header order.
+    public var credentials: [String] = []
+    public var parameters: [ParameterDeclaration] = []
+    /// Wall-clock limit in seconds (default one hour).
+    public var timeout: Int = 3600
+    /// Memory limit in bytes, if any.
+    public var memory: Int? = nil
+    /// CPU-time limit in seconds, if any.
+    public var cpu: Int? = nil
+    /// Limit on processes (and threads) the job may run at once, if any.
+    public var processes: Int? = nil
+    /// Recorded output limit in bytes (default 10 MiB); more is dropped
+    /// behind a visible truncation mark.
+    public var output: Int = 10 << 20
+    /// Whether scheduled and manual runs may use the network (default on).
+    public var network: Bool = true
+    /// Whether a dry run (`runbook test`) may use the network (default off).
+    public var testNetwork: Bool = false
+
+    public init() {}
+
+    public static let keys: [String] = [
+        "description", "credentials", "parameters", "timeout", "memory", "cpu",
+        "processes", "output", "network", "test-network",
+    ]
+}

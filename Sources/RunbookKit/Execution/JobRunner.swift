@@ -1,0 +1,165 @@
+import Foundation
+import Glibc
+
+/// Runs one job from start to record: writes the record before the process
+/// starts, prepares the artifact, scratch and data directories, supervises
+/// the process, and completes the record after it ends. A crash at any
+/// point leaves a record that is not `succeeded` (a later runbook process
+/// marks it `interrupted`).
+public struct JobRunner: Sendable {
+    public var workspace: Workspace
+    public var store: SQLiteStore
+    public var tools: Tools
+    /// This machine's name, recorded as the job's host.
+    public var hostName: String
+    /// Seconds between SIGTERM and SIGKILL when a job is stopped.
+    public var grace: Int = 10
+    public var now: @Sendable () -> Date
+
+    public init(workspace: Workspace, store: SQLiteStore, tools: Tools, hostName: String, now: @escaping @Sendable () -> Date) {
+        self.workspace = workspace
+        self.store = store
+        self.tools = tools
+        self.hostName = hostName
+        self.now = now
+    }
+
+    /// One job to run.
+    public struct Request: Sendable {
+        public var job: NewJob
+        public var runtime: any Runtime
+        public var settings: RunbookSettings
+        /// Resolved parameter values.
+        public var parameters: [String: String]
+        public var scheduledTime: Date? = nil
+        /// Receives each output line as it is read (for the terminal).
+        public var echo: (@Sendable (OutputStream, ArraySlice<UInt8>) -> Void)?
+        /// Called once the record exists, before the process starts.
+        public var onStart: (@Sendable (JobRecord) -> Void)? = nil
+
+        public init(job: NewJob, runtime: any Runtime, settings: RunbookSettings, parameters: [String: String],
+                    echo: (@Sendable (OutputStream, ArraySlice<UInt8>) -> Void)?) {
+            self.job = job
+            self.runtime = runtime
+            self.settings = settings
+            self.parameters = parameters
+            self.echo = echo
+        }
+    }
+
+    public func logFile(for id: JobID) -> URL {
+        workspace.logs.appendingPathComponent("\(id.rawValue).log")
+    }
+
+    /// Runs `request` to completion and returns its final record.
+    /// - Parameter interruptFD: a pipe that receives a byte per signal that
+    ///   should cancel the job (from `rb_signal_pipe`), or nil.
+    public func run(_ request: Request, interruptFD: Int32?) throws -> JobRecord {
+        var job = request.job
+        job.parameters = request.parameters
+        let lastSuccess = try lastSuccess(of: job)
+        let record = try store.startJob(job, host: hostName, ownerPID: Int(getpid()), at: now())
+        request.onStart?(record)
+        let recorder: OutputRecorder
+        do {
+            recorder = try OutputRecorder(logFile: logFile(for: record.id), limit: request.settings.output, echo: request.echo)
+        } catch {
+            return try complete(record, status: .failed, reason: String(describing: error), run: nil, recorder: nil)
+        }
+
+        let scratch = workspace.scratch.appendingPathComponent(String(record.id.rawValue))
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let run: SupervisedRun
+        do {
+            guard let hash = job.snapshot else { throw RunError("the job has no snapshot to run") }
+            let snapshot = SnapshotStore(directory: workspace.snapshots).file(for: hash)
+            let artifact = try request.runtime.prepare(snapshot: snapshot, hash: hash, cache: workspace.cache, tools: tools)
+            let command = try request.runtime.commandLine(for: artifact, tools: tools)
+            let data = workspace.data.appendingPathComponent(job.trigger == .test ? "\(job.runbook).test" : job.runbook)
+            for directory in [scratch.appendingPathComponent("home"), scratch.appendingPathComponent("tmp"), data] {
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o700])
+            }
+            let environment = JobEnvironment(
+                jobID: record.id, runbook: job.runbook, revision: job.revision, trigger: job.trigger, attempt: job.attempt,
+                scratch: scratch, data: data, timeZone: TimeZone.current.identifier,
+                scheduledTime: request.scheduledTime.map(Timestamp.utc), lastSuccess: lastSuccess.map(Timestamp.utc),
+                parameters: request.parameters)
+            var spec = LaunchSpec(arguments: command, environment: environment.variables, directory: scratch.appendingPathComponent("home"))
+            spec.limits = Self.rlimits(for: request.settings)
+            run = try Supervisor.run(spec, timeout: request.settings.timeout, grace: grace, recorder: recorder, interruptFD: interruptFD)
+        } catch {
+            recorder.note("could not start: \(error)")
+            recorder.finish()
+            return try complete(record, status: .failed, reason: "could not start: \(error)", run: nil, recorder: recorder)
+        }
+        recorder.finish()
+        let (status, reason) = Self.outcome(of: run, settings: request.settings)
+        return try complete(record, status: status, reason: reason, run: run, recorder: recorder)
+    }
+
+    /// The rlimits a job's settings ask for. Memory and processes are
+    /// enforced by the sandbox's cgroups where the host grants them.
+    static func rlimits(for settings: RunbookSettings) -> [(String, UInt64)] {
+        var limits: [(String, UInt64)] = [("CORE", 0)]
+        if let cpu = settings.cpu { limits.append(("CPU", UInt64(cpu))) }
+        return limits
+    }
+
+    /// The status and the reason, in words, of a supervised run.
+    static func outcome(of run: SupervisedRun, settings: RunbookSettings) -> (JobStatus, String) {
+        if run.timedOut { return (.timedOut, "timed out after \(DurationText.format(seconds: settings.timeout))") }
+        if let signal = run.cancelledBy { return (.cancelled, "cancelled by \(signalName(signal))") }
+        switch run.termination {
+        case .exited(0): return (.succeeded, "exit code 0")
+        case .exited(let code): return (.failed, "exit code \(code)")
+        case .signalled(let signal) where signal == SIGXCPU:
+            return (.limitExceeded, "cpu limit of \(DurationText.format(seconds: settings.cpu ?? 0)) exceeded (SIGXCPU)")
+        case .signalled(let signal) where signal == SIGXFSZ:
+            return (.limitExceeded, "file size limit exceeded (SIGXFSZ)")
+        case .signalled(let signal): return (.failed, "killed by \(signalName(Int32(signal)))")
+        case .couldNotStart(let why): return (.failed, why)
+        }
+    }
+
+    private func complete(_ record: JobRecord, status: JobStatus, reason: String, run: SupervisedRun?, recorder: OutputRecorder?) throws -> JobRecord {
+        var exitCode: Int?, signal: Int?
+        switch run?.termination {
+        case .exited(let code): exitCode = code
+        case .signalled(let number): signal = number
+        default: break
+        }
+        let completion = JobCompletion(
+            status: status, reason: reason, exitCode: exitCode, signal: signal, endedAt: now(),
+            peakMemoryKB: run?.peakMemoryKB, cpuMicroseconds: run?.cpuMicroseconds,
+            outputBytes: recorder?.recordedBytes ?? 0, truncated: recorder?.truncated ?? false)
+        try store.completeJob(record.id, completion)
+        return try store.job(record.id) ?? record
+    }
+
+    /// `RUNBOOK_LAST_SUCCESS`: for a scheduled job, the slot of its
+    /// schedule's last success; otherwise the start of the runbook's last
+    /// successful run of the same kind (tests count only tests).
+    private func lastSuccess(of job: NewJob) throws -> Date? {
+        if let schedule = job.schedule {
+            let last = try store.jobs(JobFilter(runbook: job.runbook, status: .succeeded, schedule: schedule, limit: 1)).first
+            return last?.slot ?? last?.startedAt
+        }
+        let trigger: JobTrigger = job.trigger == .test ? .test : .manual
+        return try store.jobs(JobFilter(runbook: job.runbook, status: .succeeded, trigger: trigger, limit: 1)).first?.startedAt
+    }
+
+    /// The exit code `runbook test`/`run` ends with: the job's own, 124 on
+    /// timeout, 128+N when killed by signal N (130 when cancelled by Ctrl-C).
+    public static func exitCode(of record: JobRecord) -> Int32 {
+        switch record.status {
+        case .succeeded: return 0
+        case .timedOut: return 124
+        case .cancelled: return 130
+        default:
+            if let signal = record.signal { return Int32(128 + signal) }
+            if let code = record.exitCode { return Int32(code) }
+            return 1
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import Glibc
+
+/// Which stream a log line came from. `runbook` marks lines that runbook
+/// itself adds (a timeout, a truncation).
+public enum OutputStream: String, Sendable, Codable {
+    case stdout = "out"
+    case stderr = "err"
+    case runbook = "run"
+}
+
+/// Writes a job's output to its log as it arrives: one line per output
+/// line, `TIMESTAMP STREAM TEXT`, stdout and stderr kept apart by their tag
+/// and in the order they were read. Memory stays bounded: a line longer
+/// than 64 KiB is split, and past the `output` limit lines are counted, not
+/// kept, and a truncation mark closes the log.
+final class OutputRecorder {
+    static let maximumLine = 64 * 1024
+
+    private let descriptor: Int32
+    private let limit: Int
+    private let echo: (@Sendable (OutputStream, ArraySlice<UInt8>) -> Void)?
+    private var pending: [OutputStream: [UInt8]] = [:]
+    private var buffer: [UInt8] = []
+    private(set) var recordedBytes = 0
+    private(set) var droppedBytes = 0
+
+    /// Opens (creating) `logFile` for appending.
+    /// - Parameters:
+    ///   - limit: bytes of output to record; later lines are dropped.
+    ///   - echo: receives each complete line (without its newline) as it is read, for the terminal.
+    init(logFile: URL, limit: Int, echo: (@Sendable (OutputStream, ArraySlice<UInt8>) -> Void)?) throws {
+        descriptor = open(logFile.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw RunError("cannot write the job's log \(logFile.path): \(Errno.current)")
+        }
+        self.limit = limit
+        self.echo = echo
+    }
+
+    deinit { close(descriptor) }
+
+    var truncated: Bool { droppedBytes > 0 }
+
+    /// Takes bytes read from `stream`; complete lines are written at once.
+    func append(_ bytes: UnsafeRawBufferPointer, from stream: OutputStream) {
+        var line = pending[stream] ?? []
+        for byte in bytes {
+            if byte == 0x0a {
+                emit(line[...], from: stream)
+                line.removeAll(keepingCapacity: true)
+            } else {
+                line.append(byte)
+                if line.count >= Self.maximumLine {
+                    emit(line[...], from: stream)
+                    line.removeAll(keepingCapacity: true)
+                }
+            }
+        }
+        pending[stream] = line
+        flush()
+    }
+
+    /// Adds a line of runbook's own (a timeout, a cancellation).
+    func note(_ text: String) {
+        emit(Array(text.utf8)[...], from: .runbook, counted: false)
+        flush()
+    }
+
+    /// Writes what is left of unfinished lines and the truncation mark.
+    func finish() {
+        for stream in [OutputStream.stdout, .stderr] {
+            if let line = pending[stream], !line.isEmpty { emit(line[...], from: stream) }
+        }
+        pending = [:]
+        if droppedBytes > 0 {
+            emit(Array("output truncated at \(ByteSize.format(bytes: limit)): \(droppedBytes) more bytes were not recorded".utf8)[...],
+                 from: .runbook, counted: false)
+        }
+        flush()
+    }
+
+    private func emit(_ line: ArraySlice<UInt8>, from stream: OutputStream, counted: Bool = true) {
+        echo?(stream, line)
+        if counted {
+            guard recordedBytes + line.count + 1 <= limit, droppedBytes == 0 else {
+                droppedBytes += line.count + 1
+                return
+            }
+            recordedBytes += line.count + 1
+        }
+        buffer += Timestamp.utc(Date()).utf8
+        buffer.append(0x20)
+        buffer += stream.rawValue.utf8
+        buffer.append(0x20)
+        buffer += line
+        buffer.append(0x0a)
+    }
+
+    private func flush() {
+        var offset = 0
+        buffer.withUnsafeBytes { raw in
+            while offset < raw.count {
+                let written = write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                if written < 0 { if errno == EINTR { continue }; break }
+                offset += written
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+/// A failure while running a job that is not the job's own doing.
+public struct RunError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

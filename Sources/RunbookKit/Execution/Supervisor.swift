@@ -1,0 +1,185 @@
+import Foundation
+import Glibc
+
+/// What to start: the program (absolute path) and its arguments, its whole
+/// environment, its working directory, and rlimits for `runbook-init` to set.
+struct LaunchSpec: Sendable {
+    var arguments: [String]
+    var environment: [String: String]
+    var directory: URL?
+    /// `NAME=VALUE` pairs: CPU, FSIZE, NOFILE, NPROC, AS, CORE.
+    var limits: [(String, UInt64)] = []
+}
+
+/// How a supervised process ended.
+enum Termination: Sendable, Equatable {
+    case exited(Int)
+    case signalled(Int)
+    case couldNotStart(String)
+}
+
+/// What the supervisor saw.
+struct SupervisedRun: Sendable {
+    var termination: Termination
+    var timedOut = false
+    /// The signal that asked runbook to cancel (SIGINT, SIGTERM), if any.
+    var cancelledBy: Int32?
+    var peakMemoryKB: Int?
+    var cpuMicroseconds: Int?
+}
+
+/// Runs one job process under `runbook-init` and watches it: streams its
+/// output into the recorder, enforces the wall-clock timeout (SIGTERM, a
+/// grace period, then SIGKILL to everything the job started), and turns a
+/// signal delivered to runbook (Ctrl-C, SIGTERM) into a cancellation.
+///
+/// It blocks the calling thread; the spawning thread must outlive the job,
+/// since the init's parent-death signal is tied to it.
+enum Supervisor {
+    static func run(
+        _ spec: LaunchSpec, timeout: Int, grace: Int, recorder: OutputRecorder, interruptFD: Int32?
+    ) throws -> SupervisedRun {
+        let initPath = try ProcessSpawner.initPath(environment: ProcessInfo.processInfo.environment)
+        let stdout = try Pipe(), stderr = try Pipe(), status = try Pipe()
+        let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer { close(devNull) }
+
+        var initArguments = [initPath, "-p", String(getpid())]
+        for (name, value) in spec.limits { initArguments += ["-l", "\(name)=\(value)"] }
+        initArguments += ["--", spec.arguments[0]] + spec.arguments
+
+        let pid: ProcessID
+        do {
+            pid = try ProcessSpawner.spawn(initArguments, environment: spec.environment, directory: spec.directory,
+                                           descriptors: [devNull, stdout.write, stderr.write, status.write])
+        } catch {
+            for fd in [stdout.read, stdout.write, stderr.read, stderr.write, status.read, status.write] { close(fd) }
+            return SupervisedRun(termination: .couldNotStart(error.description))
+        }
+        close(stdout.write)
+        close(stderr.write)
+        close(status.write)
+
+        enum Phase { case running, terminating, killing, lastResort }
+        var phase = Phase.running
+        var result = SupervisedRun(termination: .couldNotStart("runbook-init ended without a status"))
+        var statusText: [UInt8] = []
+        var open: [Int32: OutputStream?] = [stdout.read: .stdout, stderr.read: .stderr, status.read: nil]
+        var statusClosedAt: Double?
+        let start = monotonicSeconds()
+        var deadline = start + Double(timeout)
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 8)
+        defer { chunk.deallocate() }
+
+        func escalate(_ reason: String) {
+            switch phase {
+            case .running:
+                recorder.note("\(reason): sending SIGTERM, then SIGKILL after \(grace)s")
+                kill(pid.rawValue, SIGTERM)
+                phase = .terminating
+                deadline = monotonicSeconds() + Double(grace)
+            case .terminating:
+                recorder.note("still running after the grace period: sending SIGKILL to every process of the job")
+                kill(pid.rawValue, SIGUSR1)
+                phase = .killing
+                deadline = monotonicSeconds() + 5
+            case .killing:
+                recorder.note("runbook-init did not answer: killing it")
+                kill(pid.rawValue, SIGKILL)
+                phase = .lastResort
+                deadline = .infinity
+            case .lastResort:
+                break
+            }
+        }
+
+        while !open.isEmpty {
+            let now = monotonicSeconds()
+            if let closedAt = statusClosedAt, now - closedAt > 2 { break }
+            if now >= deadline {
+                if phase == .running { result.timedOut = true }
+                escalate(phase == .running ? "timed out after \(DurationText.format(seconds: timeout))" : "")
+                continue
+            }
+            var fds = open.keys.sorted().map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            if let interruptFD { fds.append(pollfd(fd: interruptFD, events: Int16(POLLIN), revents: 0)) }
+            let wait = statusClosedAt != nil ? 100 : min(1000, max(1, Int32(((deadline - now) * 1000).rounded(.up))))
+            let ready = poll(&fds, nfds_t(fds.count), wait)
+            if ready < 0 && errno != EINTR { throw RunError("poll failed while watching the job: \(Errno.current)") }
+            if ready <= 0 { continue }
+            for entry in fds where entry.revents != 0 {
+                if entry.fd == interruptFD {
+                    var signal: UInt8 = 0
+                    while read(entry.fd, &signal, 1) == 1 {
+                        if result.cancelledBy == nil {
+                            result.cancelledBy = Int32(signal)
+                            escalate("cancelled by \(signalName(Int32(signal)))")
+                        } else if phase == .terminating {
+                            escalate("")
+                        }
+                    }
+                    continue
+                }
+                let count = read(entry.fd, chunk.baseAddress, chunk.count)
+                if count < 0 && (errno == EINTR || errno == EAGAIN) { continue }
+                guard count > 0 else {
+                    close(entry.fd)
+                    open[entry.fd] = nil
+                    if entry.fd == status.read { statusClosedAt = monotonicSeconds() }
+                    continue
+                }
+                let bytes = UnsafeRawBufferPointer(rebasing: chunk[0..<count])
+                if let stream = open[entry.fd] ?? nil {
+                    recorder.append(bytes, from: stream)
+                } else {
+                    statusText += bytes
+                }
+            }
+        }
+        for fd in open.keys { close(fd) }
+
+        var waitStatus: Int32 = 0
+        while waitpid(pid.rawValue, &waitStatus, 0) < 0 && errno == EINTR {}
+        parse(String(decoding: statusText, as: UTF8.self), into: &result)
+        return result
+    }
+
+    /// Reads runbook-init's status lines (see its header comment).
+    private static func parse(_ text: String, into result: inout SupervisedRun) {
+        for line in text.split(separator: "\n") {
+            let words = line.split(separator: " ").map(String.init)
+            guard let kind = words.first else { continue }
+            let numbers = words.dropFirst().compactMap { Int($0) }
+            switch kind {
+            case "exec-error":
+                let code = Errno(Int32(numbers.first ?? Int(EIO)))
+                result.termination = .couldNotStart("cannot execute the runbook: \(code)")
+                return
+            case "exit", "signal":
+                guard numbers.count == 4 else { continue }
+                result.termination = kind == "exit" ? .exited(numbers[0]) : .signalled(numbers[0])
+                result.peakMemoryKB = numbers[1]
+                result.cpuMicroseconds = numbers[2] + numbers[3]
+            default:
+                continue
+            }
+        }
+    }
+
+    static func monotonicSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+}
+
+/// `SIGTERM`, `SIGKILL`, ... for a signal number.
+func signalName(_ signal: Int32) -> String {
+    let names: [Int32: String] = [
+        SIGHUP: "SIGHUP", SIGINT: "SIGINT", SIGQUIT: "SIGQUIT", SIGILL: "SIGILL", SIGABRT: "SIGABRT",
+        SIGBUS: "SIGBUS", SIGFPE: "SIGFPE", SIGKILL: "SIGKILL", SIGUSR1: "SIGUSR1", SIGSEGV: "SIGSEGV",
+        SIGUSR2: "SIGUSR2", SIGPIPE: "SIGPIPE", SIGALRM: "SIGALRM", SIGTERM: "SIGTERM", SIGXCPU: "SIGXCPU",
+        SIGXFSZ: "SIGXFSZ", SIGSYS: "SIGSYS", SIGTRAP: "SIGTRAP",
+    ]
+    return names[signal] ?? "signal \(signal)"
+}

@@ -1,0 +1,61 @@
+/// The store's schema, one step per version. `PRAGMA user_version` holds the
+/// number of steps applied; a newer binary applies the missing ones at open,
+/// inside one write transaction, so two processes opening at once cannot
+/// both migrate. Steps are append-only: never edit a released one.
+enum Migrations {
+    static let steps: [String] = [
+        // 1: revisions, publications, jobs.
+        """
+        CREATE TABLE revisions (
+            runbook    TEXT    NOT NULL,
+            number     INTEGER NOT NULL,
+            hash       TEXT    NOT NULL,
+            filename   TEXT    NOT NULL,
+            origin     TEXT    NOT NULL,
+            created_at REAL    NOT NULL,
+            user       TEXT    NOT NULL,
+            message    TEXT,
+            git_commit TEXT,
+            git_dirty  INTEGER,
+            PRIMARY KEY (runbook, number)
+        );
+        CREATE TABLE publications (
+            id       INTEGER PRIMARY KEY AUTOINCREMENT,
+            runbook  TEXT NOT NULL,
+            revision INTEGER,
+            action   TEXT NOT NULL,
+            at       REAL NOT NULL,
+            user     TEXT NOT NULL,
+            message  TEXT
+        );
+        CREATE INDEX publications_by_runbook ON publications (runbook, id);
+        CREATE TABLE jobs (
+            id             INTEGER PRIMARY KEY AUTOINCREMENT,
+            runbook        TEXT    NOT NULL,
+            revision       INTEGER,
+            snapshot       TEXT,
+            trigger        TEXT    NOT NULL,
+            schedule       TEXT,
+            slot           REAL,
+            attempt        INTEGER NOT NULL DEFAULT 1,
+            parent         INTEGER,
+            status         TEXT    NOT NULL,
+            reason         TEXT,
+            exit_code      INTEGER,
+            signal         INTEGER,
+            queued_at      REAL    NOT NULL,
+            started_at     REAL,
+            ended_at       REAL,
+            peak_memory_kb INTEGER,
+            cpu_us         INTEGER,
+            host           TEXT    NOT NULL,
+            owner_pid      INTEGER,
+            output_bytes   INTEGER,
+            truncated      INTEGER NOT NULL DEFAULT 0,
+            parameters     TEXT    NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX jobs_by_runbook ON jobs (runbook, id);
+        CREATE INDEX jobs_by_status ON jobs (status);
+        """,
+    ]
+}

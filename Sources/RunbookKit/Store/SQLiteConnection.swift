@@ -1,0 +1,168 @@
+import CSQLite
+import Foundation
+import Synchronization
+
+/// A value bound to, or read from, an SQL statement.
+enum SQLValue: Sendable, Equatable {
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+    case null
+
+    var int: Int? { if case .integer(let value) = self { return Int(value) }; return nil }
+    var int64: Int64? { if case .integer(let value) = self { return value }; return nil }
+    var double: Double? {
+        switch self {
+        case .real(let value): return value
+        case .integer(let value): return Double(value)
+        default: return nil
+        }
+    }
+    var string: String? { if case .text(let value) = self { return value }; return nil }
+    var date: Date? { double.map { Date(timeIntervalSince1970: $0) } }
+
+    init(_ value: Int?) { self = value.map { .integer(Int64($0)) } ?? .null }
+    init(_ value: Int64?) { self = value.map { .integer($0) } ?? .null }
+    init(_ value: String?) { self = value.map { .text($0) } ?? .null }
+    init(_ value: Date?) { self = value.map { .real($0.timeIntervalSince1970) } ?? .null }
+    init(_ value: Bool?) { self = value.map { .integer($0 ? 1 : 0) } ?? .null }
+}
+
+/// One row of a result, read by column index.
+struct SQLRow: Sendable {
+    var values: [SQLValue]
+    subscript(_ index: Int) -> SQLValue { values[index] }
+}
+
+/// One SQLite database handle.
+///
+/// Invariant behind `@unchecked Sendable`: the `sqlite3` pointer is only
+/// touched while `lock` is held, so calls from several threads are
+/// serialised; SQLite itself coordinates with other processes through its
+/// file locks (WAL mode, a busy timeout).
+final class SQLiteConnection: @unchecked Sendable {
+    private let handle: OpaquePointer
+    private let lock = Mutex(())
+    let path: String
+
+    /// Opens (creating if needed) the database at `path` in WAL mode with
+    /// full durability and a busy timeout long enough for several CLI
+    /// processes and a host to share it.
+    init(path: String) throws(StoreError) {
+        self.path = path
+        var pointer: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let result = sqlite3_open_v2(path, &pointer, flags, nil)
+        guard result == SQLITE_OK, let pointer else {
+            let message = pointer.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            if let pointer { sqlite3_close_v2(pointer) }
+            throw StoreError(.open, "cannot open the job store \(path): \(message); check that the state directory is writable", sqliteCode: result)
+        }
+        handle = pointer
+        sqlite3_busy_timeout(handle, 15_000)
+        sqlite3_extended_result_codes(handle, 1)
+        do {
+            try execute("PRAGMA journal_mode = WAL")
+            try execute("PRAGMA synchronous = FULL")
+            try execute("PRAGMA foreign_keys = ON")
+        } catch {
+            sqlite3_close_v2(handle)
+            throw error
+        }
+    }
+
+    deinit { sqlite3_close_v2(handle) }
+
+    /// Runs one or more statements that return no rows.
+    func execute(_ sql: String) throws(StoreError) {
+        try lock.withLock { _ throws(StoreError) in
+            var errorMessage: UnsafeMutablePointer<CChar>?
+            let result = sqlite3_exec(handle, sql, nil, nil, &errorMessage)
+            if result != SQLITE_OK {
+                let message = errorMessage.map { String(cString: $0) } ?? "error \(result)"
+                sqlite3_free(errorMessage)
+                throw failure(result, message)
+            }
+        }
+    }
+
+    /// Runs `sql` with `parameters` bound to `?1`, `?2`, ... and returns every row.
+    @discardableResult
+    func query(_ sql: String, _ parameters: [SQLValue] = []) throws(StoreError) -> [SQLRow] {
+        try lock.withLock { _ throws(StoreError) in
+            var statement: OpaquePointer?
+            let prepared = sqlite3_prepare_v2(handle, sql, -1, &statement, nil)
+            guard prepared == SQLITE_OK, let statement else {
+                throw failure(prepared, String(cString: sqlite3_errmsg(handle)))
+            }
+            defer { sqlite3_finalize(statement) }
+            for (index, value) in parameters.enumerated() {
+                let position = Int32(index + 1)
+                switch value {
+                case .integer(let number): sqlite3_bind_int64(statement, position, number)
+                case .real(let number): sqlite3_bind_double(statement, position, number)
+                case .text(let text): sqlite3_bind_text(statement, position, text, -1, SQLiteConnection.transient)
+                case .null: sqlite3_bind_null(statement, position)
+                }
+            }
+            var rows: [SQLRow] = []
+            while true {
+                let stepped = sqlite3_step(statement)
+                if stepped == SQLITE_DONE { break }
+                guard stepped == SQLITE_ROW else { throw failure(stepped, String(cString: sqlite3_errmsg(handle))) }
+                let count = sqlite3_column_count(statement)
+                var values: [SQLValue] = []
+                values.reserveCapacity(Int(count))
+                for column in 0..<count {
+                    switch sqlite3_column_type(statement, column) {
+                    case SQLITE_INTEGER: values.append(.integer(sqlite3_column_int64(statement, column)))
+                    case SQLITE_FLOAT: values.append(.real(sqlite3_column_double(statement, column)))
+                    case SQLITE_NULL: values.append(.null)
+                    default:
+                        if let text = sqlite3_column_text(statement, column) {
+                            values.append(.text(String(cString: text)))
+                        } else {
+                            values.append(.null)
+                        }
+                    }
+                }
+                rows.append(SQLRow(values: values))
+            }
+            return rows
+        }
+    }
+
+    /// The rowid of the last insert on this connection.
+    var lastInsertRowID: Int64 { lock.withLock { _ in sqlite3_last_insert_rowid(handle) } }
+
+    /// Runs `body` inside `BEGIN IMMEDIATE ... COMMIT`: the write lock is
+    /// taken up front, so two processes never deadlock upgrading a read.
+    func transaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let value = try body()
+            try execute("COMMIT")
+            return value
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    private func failure(_ result: Int32, _ message: String) -> StoreError {
+        let primary = result & 0xff
+        switch primary {
+        case SQLITE_BUSY, SQLITE_LOCKED:
+            return StoreError(.busy, "the job store \(path) stayed locked by another process for 15 s: \(message); is a stuck runbook process holding it?", sqliteCode: result)
+        case SQLITE_CORRUPT, SQLITE_NOTADB:
+            return StoreError(.corrupt, "the job store \(path) is damaged: \(message); move it aside and restore a backup", sqliteCode: result)
+        case SQLITE_CONSTRAINT:
+            return StoreError(.conflict, "the job store \(path) refused a write: \(message)", sqliteCode: result)
+        default:
+            return StoreError(.query, "the job store \(path) failed: \(message)", sqliteCode: result)
+        }
+    }
+
+    /// SQLITE_TRANSIENT: SQLite copies bound text before the call returns.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+}
