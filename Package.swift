@@ -44,14 +44,16 @@ let package = Package(
             path: "bench/RunbookBench",
             swiftSettings: swiftSettings
         ),
+        // Unit tests of the library; jobs they run need runbook-init built.
         .testTarget(
             name: "RunbookKitTests",
-            dependencies: ["RunbookKit"],
+            dependencies: ["RunbookKit", "runbook-init"],
             swiftSettings: swiftSettings
         ),
+        // End-to-end tests: run the built `runbook` binary in temporary roots.
         .testTarget(
             name: "RunbookIntegrationTests",
-            dependencies: ["RunbookKit"],
+            dependencies: ["RunbookKit", "runbook", "runbook-init"],
             swiftSettings: swiftSettings
         ),
     ]

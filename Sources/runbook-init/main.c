@@ -15,7 +15,7 @@
  *   - SIGUSR1 is also its parent-death signal: if the runbook process that
  *     owns the job dies (even by SIGKILL), the job dies with it.
  *
- * Usage: runbook-init -p OWNER_PID [-l RESOURCE=VALUE]... -- PATH ARG0 ARG...
+ * Usage: runbook-init -p OWNER_PID [-l RESOURCE=SOFT[:HARD]]... -- PATH ARG0 ARG...
  * Descriptor 3 is the status channel. It receives one line at the end:
  *   exit CODE MAXRSS_KB USER_US SYSTEM_US
  *   signal SIGNO MAXRSS_KB USER_US SYSTEM_US
@@ -75,7 +75,7 @@ static void report_status(int status) {
 
 int main(int argc, char **argv) {
     pid_t owner = 0;
-    struct { int resource; rlim_t value; } limits[16];
+    struct { int resource; rlim_t soft, hard; } limits[16];
     int limit_count = 0;
     int index = 1;
     for (; index < argc; index++) {
@@ -89,8 +89,11 @@ int main(int argc, char **argv) {
             *equals = '\0';
             int resource = parse_resource(spec);
             if (resource < 0) { fprintf(stderr, "runbook-init: unknown limit %s\n", spec); return 125; }
+            char *colon = NULL;
             limits[limit_count].resource = resource;
-            limits[limit_count].value = (rlim_t)strtoull(equals + 1, NULL, 10);
+            limits[limit_count].soft = (rlim_t)strtoull(equals + 1, &colon, 10);
+            limits[limit_count].hard = (colon && *colon == ':') ? (rlim_t)strtoull(colon + 1, NULL, 10)
+                                                                : limits[limit_count].soft;
             limit_count++;
         } else {
             fprintf(stderr, "runbook-init: unexpected argument %s\n", argv[index]);
@@ -127,7 +130,7 @@ int main(int argc, char **argv) {
     if (job == 0) {
         setpgid(0, 0);
         for (int i = 0; i < limit_count; i++) {
-            struct rlimit limit = { limits[i].value, limits[i].value };
+            struct rlimit limit = { limits[i].soft, limits[i].hard };
             if (setrlimit(limits[i].resource, &limit) != 0) {
                 dprintf(STATUS_FD, "exec-error %d\n", errno);
                 _exit(127);

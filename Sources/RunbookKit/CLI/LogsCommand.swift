@@ -23,7 +23,7 @@ struct LogsCommand: Command {
 
     var target: String
     var last: Bool
-    var only: OutputStream?
+    var only: LogStream?
     var timestamps: Bool
 
     init(_ scanner: inout ArgumentScanner) throws(UsageError) {
@@ -74,7 +74,7 @@ struct LogsCommand: Command {
     private func emit(_ line: Data, context: Context) {
         let text = String(decoding: line, as: UTF8.self)
         let parts = text.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count >= 2, let stream = OutputStream(rawValue: String(parts[1])) else {
+        guard parts.count >= 2, let stream = LogStream(rawValue: String(parts[1])) else {
             context.console.out(text)
             return
         }

@@ -16,9 +16,9 @@ public struct HeaderParser: Sendable {
         var errors: [CatalogError] = []
         var seen: [String: Int] = [:]
         var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isLineEnd) {
             lineNumber += 1
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine[...]
+            let line = rawLine[...]
             let trimmed = line.drop { $0 == " " || $0 == "\t" }
             if trimmed.isEmpty || (lineNumber == 1 && trimmed.hasPrefix("#!")) { continue }
             guard trimmed.hasPrefix(commentPrefix) else { break }
@@ -26,10 +26,11 @@ public struct HeaderParser: Sendable {
             body = body.drop { $0 == " " || $0 == "\t" }
             guard body.hasPrefix("runbook:") else { continue }
             let afterMarker = body.dropFirst("runbook:".count)
+            let leading = afterMarker.prefix { $0 == " " || $0 == "\t" }.count
             let column = line.distance(from: line.startIndex, to: afterMarker.startIndex) + 1
             let location = { (offset: Int) in SourceLocation(file: path, line: lineNumber, column: column + offset) }
             guard let equals = afterMarker.firstIndex(of: "=") else {
-                errors.append(CatalogError(.badValue, at: location(0),
+                errors.append(CatalogError(.badValue, at: location(leading),
                     "expected 'key = value' after 'runbook:', e.g. '\(commentPrefix) runbook: timeout = 10m'"))
                 continue
             }

@@ -68,7 +68,7 @@ public struct RuntimeRegistry: Sendable {
                 checkCommand: current.fields["check"].map { $0.0.split(separator: " ").map(String.init) }))
         }
 
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isLineEnd).enumerated() {
             let line = rawLine.trimmingWhitespace()
             let number = index + 1
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }

@@ -33,12 +33,12 @@ public struct JobRunner: Sendable {
         public var parameters: [String: String]
         public var scheduledTime: Date? = nil
         /// Receives each output line as it is read (for the terminal).
-        public var echo: (@Sendable (OutputStream, ArraySlice<UInt8>) -> Void)?
+        public var echo: (@Sendable (LogStream, ArraySlice<UInt8>) -> Void)?
         /// Called once the record exists, before the process starts.
         public var onStart: (@Sendable (JobRecord) -> Void)? = nil
 
         public init(job: NewJob, runtime: any Runtime, settings: RunbookSettings, parameters: [String: String],
-                    echo: (@Sendable (OutputStream, ArraySlice<UInt8>) -> Void)?) {
+                    echo: (@Sendable (LogStream, ArraySlice<UInt8>) -> Void)?) {
             self.job = job
             self.runtime = runtime
             self.settings = settings
@@ -100,9 +100,10 @@ public struct JobRunner: Sendable {
 
     /// The rlimits a job's settings ask for. Memory and processes are
     /// enforced by the sandbox's cgroups where the host grants them.
-    static func rlimits(for settings: RunbookSettings) -> [(String, UInt64)] {
-        var limits: [(String, UInt64)] = [("CORE", 0)]
-        if let cpu = settings.cpu { limits.append(("CPU", UInt64(cpu))) }
+    static func rlimits(for settings: RunbookSettings) -> [(String, String)] {
+        var limits: [(String, String)] = [("CORE", "0")]
+        // SIGXCPU at the limit; SIGKILL two seconds later if it is ignored.
+        if let cpu = settings.cpu { limits.append(("CPU", "\(cpu):\(cpu + 2)")) }
         return limits
     }
 

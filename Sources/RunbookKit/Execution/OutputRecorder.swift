@@ -3,7 +3,7 @@ import Glibc
 
 /// Which stream a log line came from. `runbook` marks lines that runbook
 /// itself adds (a timeout, a truncation).
-public enum OutputStream: String, Sendable, Codable {
+public enum LogStream: String, Sendable, Codable {
     case stdout = "out"
     case stderr = "err"
     case runbook = "run"
@@ -19,8 +19,8 @@ final class OutputRecorder {
 
     private let descriptor: Int32
     private let limit: Int
-    private let echo: (@Sendable (OutputStream, ArraySlice<UInt8>) -> Void)?
-    private var pending: [OutputStream: [UInt8]] = [:]
+    private let echo: (@Sendable (LogStream, ArraySlice<UInt8>) -> Void)?
+    private var pending: [LogStream: [UInt8]] = [:]
     private var buffer: [UInt8] = []
     private(set) var recordedBytes = 0
     private(set) var droppedBytes = 0
@@ -29,7 +29,7 @@ final class OutputRecorder {
     /// - Parameters:
     ///   - limit: bytes of output to record; later lines are dropped.
     ///   - echo: receives each complete line (without its newline) as it is read, for the terminal.
-    init(logFile: URL, limit: Int, echo: (@Sendable (OutputStream, ArraySlice<UInt8>) -> Void)?) throws {
+    init(logFile: URL, limit: Int, echo: (@Sendable (LogStream, ArraySlice<UInt8>) -> Void)?) throws {
         descriptor = open(logFile.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw RunError("cannot write the job's log \(logFile.path): \(Errno.current)")
@@ -43,7 +43,7 @@ final class OutputRecorder {
     var truncated: Bool { droppedBytes > 0 }
 
     /// Takes bytes read from `stream`; complete lines are written at once.
-    func append(_ bytes: UnsafeRawBufferPointer, from stream: OutputStream) {
+    func append(_ bytes: UnsafeRawBufferPointer, from stream: LogStream) {
         var line = pending[stream] ?? []
         for byte in bytes {
             if byte == 0x0a {
@@ -69,7 +69,7 @@ final class OutputRecorder {
 
     /// Writes what is left of unfinished lines and the truncation mark.
     func finish() {
-        for stream in [OutputStream.stdout, .stderr] {
+        for stream in [LogStream.stdout, .stderr] {
             if let line = pending[stream], !line.isEmpty { emit(line[...], from: stream) }
         }
         pending = [:]
@@ -80,7 +80,7 @@ final class OutputRecorder {
         flush()
     }
 
-    private func emit(_ line: ArraySlice<UInt8>, from stream: OutputStream, counted: Bool = true) {
+    private func emit(_ line: ArraySlice<UInt8>, from stream: LogStream, counted: Bool = true) {
         echo?(stream, line)
         if counted {
             guard recordedBytes + line.count + 1 <= limit, droppedBytes == 0 else {

@@ -7,8 +7,9 @@ struct LaunchSpec: Sendable {
     var arguments: [String]
     var environment: [String: String]
     var directory: URL?
-    /// `NAME=VALUE` pairs: CPU, FSIZE, NOFILE, NPROC, AS, CORE.
-    var limits: [(String, UInt64)] = []
+    /// Resource names (CPU, FSIZE, NOFILE, NPROC, AS, CORE) with `SOFT` or
+    /// `SOFT:HARD` values, set by runbook-init in the job's process.
+    var limits: [(String, String)] = []
 }
 
 /// How a supervised process ended.
@@ -64,7 +65,7 @@ enum Supervisor {
         var phase = Phase.running
         var result = SupervisedRun(termination: .couldNotStart("runbook-init ended without a status"))
         var statusText: [UInt8] = []
-        var open: [Int32: OutputStream?] = [stdout.read: .stdout, stderr.read: .stderr, status.read: nil]
+        var open: [Int32: LogStream?] = [stdout.read: .stdout, stderr.read: .stderr, status.read: nil]
         var statusClosedAt: Double?
         let start = monotonicSeconds()
         var deadline = start + Double(timeout)

@@ -77,3 +77,8 @@ extension StringProtocol {
         return String(slice)
     }
 }
+
+extension Character {
+    /// A line break as editors see one: `\n`, `\r\n` (one Character in Swift) or a lone `\r`.
+    var isLineEnd: Bool { self == "\n" || self == "\r\n" || self == "\r" }
+}
