@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,7 +25,8 @@
 typedef struct child_args {
     const rb_spawn_config *config;
     int error_fd;            /* close-on-exec: EOF means execve succeeded */
-    sigset_t parent_mask;    /* restored in the child before execve */
+    pid_t parent;            /* to notice a parent that died before PDEATHSIG was set */
+    sigset_t parent_mask;    /* the parent's mask, restored in the parent after the clone */
 } child_args;
 
 static void report(int fd, int step, int error) {
@@ -37,36 +40,40 @@ static void report(int fd, int step, int error) {
  * The child. Runs on its own small stack while the parent is suspended
  * (CLONE_VFORK), sharing its memory: only raw system calls from here on.
  * The order of the steps is fixed:
- *   1. signals: every handled signal back to its default action, then the
- *      parent's mask (the parent blocked everything around the clone so that
- *      no Swift handler can run on this stack)
- *   2. session: setsid(), so the job is a process group of its own
- *   3. descriptors: the mappings, then every other descriptor closed
- *   4. directory
- *   5. execve
+ *   1. session: setsid(), so the job is a process group of its own and a
+ *      Ctrl-C on the terminal's foreground group no longer reaches it
+ *   2. parent-death signal, if asked for, then a check that the parent did
+ *      not die before it was set
+ *   3. signals: every disposition back to the default (ignored ones too:
+ *      a job started under nohup must still be stoppable), then an empty
+ *      mask (the parent blocked everything around the clone so that no
+ *      Swift handler could run on this stack)
+ *   4. descriptors: the mappings, then every other descriptor marked
+ *      close-on-exec
+ *   5. directory
+ *   6. execve
  */
 static int child_main(void *opaque) {
     child_args *args = opaque;
     const rb_spawn_config *config = args->config;
 
-    for (int signo = 1; signo < NSIG; signo++) {
-        struct sigaction current;
-        if (signo == SIGKILL || signo == SIGSTOP) continue;
-        if (sigaction(signo, NULL, &current) != 0) continue;
-        if (current.sa_handler != SIG_IGN && current.sa_handler != SIG_DFL) {
-            struct sigaction reset;
-            memset(&reset, 0, sizeof reset);
-            reset.sa_handler = SIG_DFL;
-            sigaction(signo, &reset, NULL);
-        }
+    if (config->new_session && setsid() < 0) report(args->error_fd, RB_STEP_SESSION, errno);
+
+    if (config->death_signal) {
+        if (prctl(PR_SET_PDEATHSIG, config->death_signal) != 0) report(args->error_fd, RB_STEP_SESSION, errno);
+        if (getppid() != args->parent) report(args->error_fd, RB_STEP_SESSION, ESRCH);
     }
-    /* The job gets a clean slate: nothing ignored, nothing blocked. */
-    signal(SIGPIPE, SIG_DFL);
+
+    struct sigaction reset;
+    memset(&reset, 0, sizeof reset);
+    reset.sa_handler = SIG_DFL;
+    for (int signo = 1; signo < NSIG; signo++) {
+        if (signo == SIGKILL || signo == SIGSTOP) continue;
+        sigaction(signo, &reset, NULL);
+    }
     sigset_t empty;
     sigemptyset(&empty);
     if (sigprocmask(SIG_SETMASK, &empty, NULL) != 0) report(args->error_fd, RB_STEP_SIGNALS, errno);
-
-    if (config->new_session && setsid() < 0) report(args->error_fd, RB_STEP_SESSION, errno);
 
     /* Move every source above the targets first, so that one mapping can
      * never overwrite the source of a later one. */
@@ -83,8 +90,10 @@ static int child_main(void *opaque) {
     /* Everything else closes at execve; the error pipe must stay open
      * until then, so mark the rest close-on-exec instead of closing. */
     if (syscall(SYS_close_range, (unsigned)config->fd_count, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) != 0) {
-        for (int fd = config->fd_count; fd < 1024; fd++) {
-            if (fd != args->error_fd) fcntl(fd, F_SETFD, FD_CLOEXEC);
+        struct rlimit files;
+        long last = getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY ? (long)files.rlim_cur : 65536;
+        for (long fd = config->fd_count; fd < last; fd++) {
+            if (fd != args->error_fd) fcntl((int)fd, F_SETFD, FD_CLOEXEC);
         }
     }
 
@@ -113,6 +122,7 @@ int rb_spawn(const rb_spawn_config *config, pid_t *pid, int *step) {
     child_args args;
     args.config = config;
     args.error_fd = pipe_fds[1];
+    args.parent = getpid();
 
     sigset_t all;
     sigfillset(&all);
@@ -176,6 +186,10 @@ int rb_signal_pipe(const int *signals, int count, int *read_fd) {
         sigemptyset(&action.sa_mask);
         if (sigaction(signals[i], &action, NULL) != 0) return errno;
     }
+    sigset_t unblock;
+    sigemptyset(&unblock);
+    for (int i = 0; i < count; i++) sigaddset(&unblock, signals[i]);
+    pthread_sigmask(SIG_UNBLOCK, &unblock, NULL);
     *read_fd = signal_pipe_read_end;
     return 0;
 }

@@ -16,7 +16,9 @@
  *     owns the job dies (even by SIGKILL), the job dies with it.
  *
  * Usage: runbook-init -p OWNER_PID [-l RESOURCE=SOFT[:HARD]]... -- PATH ARG0 ARG...
- * Descriptor 3 is the status channel. It receives one line at the end:
+ * Descriptor 3 is the status channel. It receives "started PID" once the job
+ * runs (PID is also the job's process group, so the owner can kill the group
+ * itself should this init ever die first), and one line at the end:
  *   exit CODE MAXRSS_KB USER_US SYSTEM_US
  *   signal SIGNO MAXRSS_KB USER_US SYSTEM_US
  * and, before it, "exec-error ERRNO" if the program could not be started.
@@ -144,6 +146,7 @@ int main(int argc, char **argv) {
         _exit(127);
     }
     setpgid(job, job);
+    dprintf(STATUS_FD, "started %d\n", (int)job);
 
     int job_status = 0;
     int job_running = 1;
@@ -162,7 +165,12 @@ int main(int argc, char **argv) {
         ssize_t got = read(signals, &info, sizeof info);
         if (got != (ssize_t)sizeof info) {
             if (got < 0 && errno == EINTR) continue;
-            break;
+            /* Cannot watch the job any more: end it rather than leave it. */
+            kill(-job, SIGKILL);
+            kill_children();
+            job_status = SIGKILL; /* reported as killed by SIGKILL */
+            job_running = 0;
+            continue;
         }
         int signo = (int)info.ssi_signo;
         if (signo == SIGCHLD) {

@@ -37,13 +37,14 @@ typedef struct rb_spawn_config {
     const rb_fd_mapping *fds;    /* the child's descriptors 0..n-1 */
     int fd_count;                /* every descriptor >= fd_count is closed */
     int new_session;             /* non-zero: setsid() in the child */
+    int death_signal;            /* non-zero: PR_SET_PDEATHSIG in the child */
 } rb_spawn_config;
 
 /* Which setup step failed in the child (reported with its errno). */
 typedef enum rb_spawn_step {
     RB_STEP_NONE = 0,
-    RB_STEP_SIGNALS = 1,
-    RB_STEP_SESSION = 2,
+    RB_STEP_SESSION = 1,
+    RB_STEP_SIGNALS = 2,
     RB_STEP_FDS = 3,
     RB_STEP_DIRECTORY = 4,
     RB_STEP_EXEC = 5,
@@ -59,7 +60,8 @@ int rb_spawn(const rb_spawn_config *config, pid_t *pid, int *step);
 /*
  * Installs handlers for `signals` that write each delivered signal number as
  * one byte into a new non-blocking pipe, whose read end is stored in
- * `*read_fd`. Calling it again adds signals to the same pipe.
+ * `*read_fd`. Calling it again adds signals to the same pipe. The signals
+ * are unblocked in the calling thread (a parent may have left them blocked).
  */
 int rb_signal_pipe(const int *signals, int count, int *read_fd);
 

@@ -29,6 +29,7 @@ public struct Console: Sendable {
             var offset = 0
             while offset < buffer.count {
                 let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                // EPIPE (a reader such as `head` went away) just ends the output.
                 if written < 0 { if errno == EINTR { continue }; return }
                 offset += written
             }

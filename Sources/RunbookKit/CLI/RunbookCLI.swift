@@ -14,10 +14,15 @@ public enum RunbookCLI {
     public static func main(_ arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
                             currentDirectory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
                             console: Console = .standard) -> Int32 {
+        // A closed pipe on the terminal side (`runbook test x | head -1`)
+        // must not kill runbook while it still owns a job; writes then fail
+        // with EPIPE instead, and the job keeps being recorded.
+        signal(SIGPIPE, SIG_IGN)
         var scanner = ArgumentScanner(arguments)
         let root: String?
         do { root = try scanner.value("--root") } catch {
             console.err("error: \(error.message)")
+            console.err("usage: runbook [--root DIR] COMMAND [ARGS...]; see 'runbook help'")
             return 2
         }
         var rest = arguments
@@ -59,6 +64,11 @@ public enum RunbookCLI {
             console.err("error: \(error.message)")
             console.err("usage: \(command.usage)")
             console.err("see 'runbook help \(command.name)'")
+            return 2
+        } catch let error as ParameterBinding.Problem {
+            console.err("error: \(error.message)")
+            console.err("usage: \(command.usage)")
+            console.err("see 'runbook show NAME' for its parameters")
             return 2
         } catch let error as CatalogErrors {
             for problem in error.errors { console.err(problem.description) }

@@ -6,8 +6,9 @@ import Foundation
 public struct Catalog: Sendable {
     /// Runbooks by name, the invalid ones included (with their problems).
     public var runbooks: [String: Runbook]
-    /// Problems not tied to one usable runbook: bad names, name collisions,
-    /// files no runtime takes, `runtimes.conf` errors.
+    /// Problems not tied to one runbook: bad names, files no runtime takes,
+    /// `runtimes.conf` errors. (A name defined by two files is a runbook
+    /// with a `duplicateName` problem.)
     public var problems: [CatalogError]
     public var registry: RuntimeRegistry
 
@@ -53,16 +54,19 @@ public struct Catalog: Sendable {
 
         var runbooks: [String: Runbook] = [:]
         for (name, files) in byName {
-            guard files.count == 1, let file = files.first else {
-                let paths = files.map { "runbooks/" + $0 }
-                problems.append(CatalogError(.duplicateName, at: SourceLocation(file: paths[0], line: 1),
-                    "runbook '\(name)' is defined twice, by \(paths.joined(separator: " and ")): rename or remove one"))
-                continue
-            }
+            guard let file = files.first else { continue }
             let url = workspace.runbooks.appendingPathComponent(file)
-            if let runtime = registry.runtime(forExtension: url.pathExtension) {
-                runbooks[name] = load(name: name, file: url, path: workspace.display(url), runtime: runtime)
+            guard let runtime = registry.runtime(forExtension: url.pathExtension) else { continue }
+            var runbook = load(name: name, file: url, path: workspace.display(url), runtime: runtime)
+            if files.count > 1 {
+                // Kept as an invalid runbook, not dropped: a name that
+                // collides must not look deleted (and be retired by publish).
+                let paths = files.map { "runbooks/" + $0 }
+                runbook.settings = nil
+                runbook.problems = [CatalogError(.duplicateName, at: SourceLocation(file: paths[0], line: 1),
+                    "runbook '\(name)' is defined twice, by \(paths.joined(separator: " and ")): rename or remove one")]
             }
+            runbooks[name] = runbook
         }
         return Catalog(runbooks: runbooks, problems: problems, registry: registry)
     }

@@ -16,6 +16,8 @@ public struct HeaderParser: Sendable {
         var errors: [CatalogError] = []
         var seen: [String: Int] = [:]
         var lineNumber = 0
+        // A byte-order mark (editors on Windows add one) is not text.
+        let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
         for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isLineEnd) {
             lineNumber += 1
             let line = rawLine[...]

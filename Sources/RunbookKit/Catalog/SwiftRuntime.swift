@@ -24,14 +24,17 @@ public struct SwiftRuntime: Runtime {
         if FileManager.default.isExecutableFile(atPath: binary.path) { return binary }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         // swiftc wants a .swift file name; the snapshot is stored by hash.
-        let source = directory.appendingPathComponent("main.swift")
-        if !FileManager.default.fileExists(atPath: source.path) {
-            try FileManager.default.copyItem(at: snapshot, to: source)
-        }
+        // Each compile gets its own source copy and output, renamed into
+        // place at the end: two processes preparing one revision at once,
+        // or a crash half-way, never leave a partial file under the final name.
+        let source = directory.appendingPathComponent("main.\(getpid()).swift")
+        try? FileManager.default.removeItem(at: source)
+        try FileManager.default.copyItem(at: snapshot, to: source)
+        defer { try? FileManager.default.removeItem(at: source) }
         let temporary = directory.appendingPathComponent("main.\(getpid()).tmp")
         let moduleCache = cache.appendingPathComponent("swift").appendingPathComponent("module-cache")
         let result = try tools.run([
-            try tools.path(of: "swiftc"), "-O", "-module-cache-path", moduleCache.path,
+            try tools.path(of: "swiftc"), "-O", "-module-name", "Runbook", "-module-cache-path", moduleCache.path,
             "-o", temporary.path, source.path,
         ])
         guard result.succeeded else {

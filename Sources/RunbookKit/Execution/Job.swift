@@ -74,6 +74,8 @@ public struct JobRecord: Sendable, Codable, Equatable {
     public var outputBytes: Int?
     public var truncated: Bool
     public var parameters: [String: String]
+    /// The owner process's boot id and start time, see `ProcessIdentity`.
+    public var ownerStart: String? = nil
 
     /// Seconds from start to end (or to now for a running job).
     public func duration(now: Date) -> TimeInterval? {

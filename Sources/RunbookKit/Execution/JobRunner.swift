@@ -58,7 +58,7 @@ public struct JobRunner: Sendable {
         var job = request.job
         job.parameters = request.parameters
         let lastSuccess = try lastSuccess(of: job)
-        let record = try store.startJob(job, host: hostName, ownerPID: Int(getpid()), at: now())
+        let record = try store.startJob(job, host: hostName, ownerPID: Int(getpid()), ownerStart: ProcessIdentity.current, at: now())
         request.onStart?(record)
         let recorder: OutputRecorder
         do {
@@ -130,6 +130,12 @@ public struct JobRunner: Sendable {
         case .signalled(let number): signal = number
         default: break
         }
+        // A cancelled job is recorded with the signal that cancelled it, so
+        // `runbook run` exits 128+N for it (130 for Ctrl-C).
+        if status == .cancelled, let cancelledBy = run?.cancelledBy {
+            exitCode = nil
+            signal = Int(cancelledBy)
+        }
         let completion = JobCompletion(
             status: status, reason: reason, exitCode: exitCode, signal: signal, endedAt: now(),
             peakMemoryKB: run?.peakMemoryKB, cpuMicroseconds: run?.cpuMicroseconds,
@@ -156,7 +162,6 @@ public struct JobRunner: Sendable {
         switch record.status {
         case .succeeded: return 0
         case .timedOut: return 124
-        case .cancelled: return 130
         default:
             if let signal = record.signal { return Int32(128 + signal) }
             if let code = record.exitCode { return Int32(code) }

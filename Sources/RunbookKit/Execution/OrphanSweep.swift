@@ -11,31 +11,39 @@ public enum OrphanSweep {
     public static func run(store: SQLiteStore, hostName: String, now: Date) throws -> [JobID] {
         var marked: [JobID] = []
         for job in try store.unfinishedJobs(host: hostName) {
-            guard let pid = job.ownerPID, !isAlive(pid: pid, since: job.queuedAt) else { continue }
+            guard let pid = job.ownerPID, !ProcessIdentity.isAlive(pid: pid, identity: job.ownerStart) else { continue }
             let reason = "interrupted: the runbook process (pid \(pid)) that ran it ended without recording a result"
             if try store.interruptJob(job.id, reason: reason, at: now) { marked.append(job.id) }
         }
         return marked
     }
+}
 
-    /// Whether `pid` is alive and started before `since` (a newer process
-    /// with a reused pid is not the owner).
-    static func isAlive(pid: Int, since: Date) -> Bool {
-        guard kill(pid_t(pid), 0) == 0 || errno == EPERM else { return false }
-        guard let started = processStart(pid: pid) else { return true }
-        return started <= since.addingTimeInterval(1)
-    }
+/// Who a process is, beyond its pid: `BOOT_ID:START_TICKS`. A pid is reused
+/// after its process dies and the clock may be stepped, but the pair of the
+/// boot's id and the process's start time in ticks since boot is unique.
+public enum ProcessIdentity {
+    /// This process's identity.
+    public static var current: String? { of(pid: Int(getpid())) }
 
-    /// When `pid` started, from /proc (field 22 of stat, in clock ticks since boot).
-    static func processStart(pid: Int) -> Date? {
+    /// The identity of a running process, nil if there is none with `pid`.
+    public static func of(pid: Int) -> String? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = stat.lastIndex(of: ")") else { return nil }
         let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 19, let ticks = Double(fields[19]),
-              let uptimeText = try? String(contentsOfFile: "/proc/uptime", encoding: .utf8),
-              let uptime = Double(uptimeText.split(separator: " ")[0]) else { return nil }
-        let hertz = Double(sysconf(Int32(_SC_CLK_TCK)))
-        let bootTime = Date().addingTimeInterval(-uptime)
-        return bootTime.addingTimeInterval(ticks / hertz)
+        guard fields.count > 19 else { return nil }
+        return "\(bootID):\(fields[19])"
     }
+
+    /// Whether the process that recorded `identity` as `pid` still runs.
+    /// Without a recorded identity, any live process with that pid counts.
+    static func isAlive(pid: Int, identity: String?) -> Bool {
+        guard kill(pid_t(pid), 0) == 0 || errno == EPERM else { return false }
+        guard let identity else { return true }
+        return of(pid: pid) == identity
+    }
+
+    static let bootID: String = {
+        (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8))?.trimmingWhitespace() ?? "unknown-boot"
+    }()
 }

@@ -80,14 +80,18 @@ final class OutputRecorder {
         flush()
     }
 
+    /// Records a line (the log first, then the terminal). The limit counts
+    /// whole log lines, timestamp and tag included, so the log file itself
+    /// stays within `output` (plus runbook's own notes).
     private func emit(_ line: ArraySlice<UInt8>, from stream: LogStream, counted: Bool = true) {
-        echo?(stream, line)
+        defer { echo?(stream, line) }
+        let size = Self.prefixLength + line.count + 1
         if counted {
-            guard recordedBytes + line.count + 1 <= limit, droppedBytes == 0 else {
+            guard recordedBytes + size <= limit, droppedBytes == 0 else {
                 droppedBytes += line.count + 1
                 return
             }
-            recordedBytes += line.count + 1
+            recordedBytes += size
         }
         buffer += Timestamp.utc(Date()).utf8
         buffer.append(0x20)
@@ -96,6 +100,9 @@ final class OutputRecorder {
         buffer += line
         buffer.append(0x0a)
     }
+
+    /// `2026-11-23T03:43:51.123Z out `: the length of every line's prefix.
+    static let prefixLength = 24 + 1 + 3 + 1
 
     private func flush() {
         var offset = 0

@@ -14,8 +14,10 @@ public struct ProcessID: RawRepresentable, Hashable, Sendable, CustomStringConve
 enum ProcessSpawner {
     /// Starts `arguments[0]` (an absolute path) in a new session, with
     /// `descriptors` as its fds 0, 1, 2, ... and nothing else open.
+    /// - Parameter deathSignal: sent to the child if the spawning thread dies
+    ///   (0 for none).
     static func spawn(
-        _ arguments: [String], environment: [String: String], directory: URL?, descriptors: [Int32]
+        _ arguments: [String], environment: [String: String], directory: URL?, descriptors: [Int32], deathSignal: Int32 = 0
     ) throws(SpawnError) -> ProcessID {
         let program = arguments[0]
         let argv = CStringArray(arguments)
@@ -29,7 +31,7 @@ enum ProcessSpawner {
                     var config = rb_spawn_config(
                         path: path, argv: argv.pointers, envp: envp.pointers,
                         directory: directory == nil ? nil : directoryPath,
-                        fds: fds.baseAddress, fd_count: Int32(fds.count), new_session: 1)
+                        fds: fds.baseAddress, fd_count: Int32(fds.count), new_session: 1, death_signal: deathSignal)
                     return rb_spawn(&config, &pid, &step)
                 }
             }

@@ -17,7 +17,7 @@ public struct SubprocessRunner: CommandRunner {
         let pid: ProcessID
         do {
             pid = try ProcessSpawner.spawn(arguments, environment: environment, directory: directory,
-                                           descriptors: [devNull, output.write, output.write])
+                                           descriptors: [devNull, output.write, output.write], deathSignal: SIGKILL)
         } catch {
             close(output.read)
             close(output.write)

@@ -67,6 +67,7 @@ enum Supervisor {
         var statusText: [UInt8] = []
         var open: [Int32: LogStream?] = [stdout.read: .stdout, stderr.read: .stderr, status.read: nil]
         var statusClosedAt: Double?
+        var jobGroup: pid_t?
         let start = monotonicSeconds()
         var deadline = start + Double(timeout)
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 8)
@@ -85,8 +86,9 @@ enum Supervisor {
                 phase = .killing
                 deadline = monotonicSeconds() + 5
             case .killing:
-                recorder.note("runbook-init did not answer: killing it")
+                recorder.note("runbook-init did not answer: killing it and the job's process group")
                 kill(pid.rawValue, SIGKILL)
+                if let jobGroup { kill(-jobGroup, SIGKILL) }
                 phase = .lastResort
                 deadline = .infinity
             case .lastResort:
@@ -104,7 +106,7 @@ enum Supervisor {
             }
             var fds = open.keys.sorted().map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             if let interruptFD { fds.append(pollfd(fd: interruptFD, events: Int16(POLLIN), revents: 0)) }
-            let wait = statusClosedAt != nil ? 100 : min(1000, max(1, Int32(((deadline - now) * 1000).rounded(.up))))
+            let wait = statusClosedAt != nil ? 100 : Int32(min(1000, max(1, ((deadline - now) * 1000).rounded(.up))))
             let ready = poll(&fds, nfds_t(fds.count), wait)
             if ready < 0 && errno != EINTR { throw RunError("poll failed while watching the job: \(Errno.current)") }
             if ready <= 0 { continue }
@@ -134,6 +136,7 @@ enum Supervisor {
                     recorder.append(bytes, from: stream)
                 } else {
                     statusText += bytes
+                    if jobGroup == nil { jobGroup = startedGroup(in: statusText) }
                 }
             }
         }
@@ -141,12 +144,29 @@ enum Supervisor {
 
         var waitStatus: Int32 = 0
         while waitpid(pid.rawValue, &waitStatus, 0) < 0 && errno == EINTR {}
-        parse(String(decoding: statusText, as: UTF8.self), into: &result)
+        let reported = parse(String(decoding: statusText, as: UTF8.self), into: &result)
+        if !reported, let jobGroup {
+            // runbook-init died without reporting (killed from inside the
+            // job, say): the job's group has no keeper any more.
+            kill(-jobGroup, SIGKILL)
+            recorder.note("runbook-init ended without a status; killed the job's process group")
+            result.termination = .signalled(Int(SIGKILL))
+        }
         return result
     }
 
-    /// Reads runbook-init's status lines (see its header comment).
-    private static func parse(_ text: String, into result: inout SupervisedRun) {
+    /// The job's process group from runbook-init's `started PID` line.
+    private static func startedGroup(in status: [UInt8]) -> pid_t? {
+        for line in String(decoding: status, as: UTF8.self).split(separator: "\n") where line.hasPrefix("started ") {
+            return pid_t(line.dropFirst("started ".count))
+        }
+        return nil
+    }
+
+    /// Reads runbook-init's status lines (see its header comment); true when
+    /// a final status was among them.
+    @discardableResult
+    private static func parse(_ text: String, into result: inout SupervisedRun) -> Bool {
         for line in text.split(separator: "\n") {
             let words = line.split(separator: " ").map(String.init)
             guard let kind = words.first else { continue }
@@ -155,16 +175,18 @@ enum Supervisor {
             case "exec-error":
                 let code = Errno(Int32(numbers.first ?? Int(EIO)))
                 result.termination = .couldNotStart("cannot execute the runbook: \(code)")
-                return
+                return true
             case "exit", "signal":
                 guard numbers.count == 4 else { continue }
                 result.termination = kind == "exit" ? .exited(numbers[0]) : .signalled(numbers[0])
                 result.peakMemoryKB = numbers[1]
                 result.cpuMicroseconds = numbers[2] + numbers[3]
+                return true
             default:
                 continue
             }
         }
+        return false
     }
 
     static func monotonicSeconds() -> Double {

@@ -67,8 +67,9 @@ public struct RevisionLedger: Sendable {
         if let output = try runbook.runtime.check(runbook.file, tools: tools) {
             return .refused("\(runbook.path) fails its \(runbook.runtime.name) check, so it was not published:\n\(output.trimmingWhitespace())")
         }
-        guard let data = FileManager.default.contents(atPath: runbook.file.path) else {
-            return .refused("cannot read \(runbook.path)")
+        // What is snapshotted must be what was checked: a save in between is refused.
+        guard let data = FileManager.default.contents(atPath: runbook.file.path), SHA256.hex(of: data) == runbook.hash else {
+            return .refused("\(runbook.path) changed while it was being published: run publish again")
         }
         let hash = try snapshots.store(data)
         let (commit, dirty) = Provenance.git(root: workspace.root, file: runbook.file, tools: tools)
@@ -101,6 +102,9 @@ public struct RevisionLedger: Sendable {
     /// first kept as a `discarded` revision.
     /// - Throws: when the runbook was never published.
     public func revert(_ name: String, catalog: Catalog) throws -> RevertResult {
+        if let draft = catalog.runbooks[name], draft.problems.contains(where: { $0.code == .duplicateName }) {
+            throw RunError(draft.problems.map(\.description).joined(separator: "\n") + "\n(revert needs one file per runbook)")
+        }
         guard let live = try store.publishedRevision(of: name) else {
             throw RunError("'\(name)' has no published revision to revert to: publish it first, or delete the file")
         }
@@ -141,6 +145,10 @@ public struct RevisionLedger: Sendable {
         defer { try? FileManager.default.removeItem(at: scratch) }
         let copy = scratch.appendingPathComponent(revision.filename)
         try content.write(to: copy)
+        let header = Catalog.load(name: name, file: copy, path: "runbooks/\(revision.filename) (r\(number))", runtime: runtime)
+        guard header.isValid else {
+            throw RunError("revision \(number) of '\(name)' cannot be published:\n" + header.problems.map(\.description).joined(separator: "\n"))
+        }
         if let output = try runtime.check(copy, tools: tools) {
             throw RunError("revision \(number) of '\(name)' fails its \(runtime.name) check, so it was not published:\n\(output.trimmingWhitespace())")
         }

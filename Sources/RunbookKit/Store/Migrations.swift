@@ -50,6 +50,7 @@ enum Migrations {
             cpu_us         INTEGER,
             host           TEXT    NOT NULL,
             owner_pid      INTEGER,
+            owner_start    TEXT,
             output_bytes   INTEGER,
             truncated      INTEGER NOT NULL DEFAULT 0,
             parameters     TEXT    NOT NULL DEFAULT '{}'

@@ -1,6 +1,5 @@
 import CSQLite
 import Foundation
-import Synchronization
 
 /// A value bound to, or read from, an SQL statement.
 enum SQLValue: Sendable, Equatable {
@@ -38,11 +37,13 @@ struct SQLRow: Sendable {
 ///
 /// Invariant behind `@unchecked Sendable`: the `sqlite3` pointer is only
 /// touched while `lock` is held, so calls from several threads are
-/// serialised; SQLite itself coordinates with other processes through its
-/// file locks (WAL mode, a busy timeout).
+/// serialised; a transaction holds the lock from BEGIN to COMMIT, so no
+/// other thread's statement can slip into it (the lock is recursive for
+/// the statements inside). SQLite itself coordinates with other processes
+/// through its file locks (WAL mode, a busy timeout).
 final class SQLiteConnection: @unchecked Sendable {
     private let handle: OpaquePointer
-    private let lock = Mutex(())
+    private let lock = RecursiveLock()
     let path: String
 
     /// Opens (creating if needed) the database at `path` in WAL mode with
@@ -75,7 +76,7 @@ final class SQLiteConnection: @unchecked Sendable {
 
     /// Runs one or more statements that return no rows.
     func execute(_ sql: String) throws(StoreError) {
-        try lock.withLock { _ throws(StoreError) in
+        try lock.withLock { () throws(StoreError) in
             var errorMessage: UnsafeMutablePointer<CChar>?
             let result = sqlite3_exec(handle, sql, nil, nil, &errorMessage)
             if result != SQLITE_OK {
@@ -89,7 +90,7 @@ final class SQLiteConnection: @unchecked Sendable {
     /// Runs `sql` with `parameters` bound to `?1`, `?2`, ... and returns every row.
     @discardableResult
     func query(_ sql: String, _ parameters: [SQLValue] = []) throws(StoreError) -> [SQLRow] {
-        try lock.withLock { _ throws(StoreError) in
+        try lock.withLock { () throws(StoreError) in
             var statement: OpaquePointer?
             let prepared = sqlite3_prepare_v2(handle, sql, -1, &statement, nil)
             guard prepared == SQLITE_OK, let statement else {
@@ -133,19 +134,21 @@ final class SQLiteConnection: @unchecked Sendable {
     }
 
     /// The rowid of the last insert on this connection.
-    var lastInsertRowID: Int64 { lock.withLock { _ in sqlite3_last_insert_rowid(handle) } }
+    var lastInsertRowID: Int64 { lock.withLock { () in sqlite3_last_insert_rowid(handle) } }
 
     /// Runs `body` inside `BEGIN IMMEDIATE ... COMMIT`: the write lock is
     /// taken up front, so two processes never deadlock upgrading a read.
     func transaction<T>(_ body: () throws -> T) throws -> T {
-        try execute("BEGIN IMMEDIATE")
-        do {
-            let value = try body()
-            try execute("COMMIT")
-            return value
-        } catch {
-            try? execute("ROLLBACK")
-            throw error
+        try lock.withLock { () throws -> T in
+            try execute("BEGIN IMMEDIATE")
+            do {
+                let value = try body()
+                try execute("COMMIT")
+                return value
+            } catch {
+                try? execute("ROLLBACK")
+                throw error
+            }
         }
     }
 
@@ -165,4 +168,17 @@ final class SQLiteConnection: @unchecked Sendable {
 
     /// SQLITE_TRANSIENT: SQLite copies bound text before the call returns.
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+}
+
+/// A lock the same thread may take again (a transaction's statements run
+/// while the transaction holds it).
+final class RecursiveLock: @unchecked Sendable {
+    // Invariant: NSRecursiveLock is itself thread-safe.
+    private let lock = NSRecursiveLock()
+
+    func withLock<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
 }

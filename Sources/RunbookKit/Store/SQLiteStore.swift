@@ -27,6 +27,9 @@ public final class SQLiteStore: Sendable {
         }
         try connection.transaction {
             let version = try connection.query("PRAGMA user_version").first?[0].int ?? 0
+            if version > latest {
+                throw StoreError(.schema, "the job store \(connection.path) has schema version \(version), newer than this runbook understands (\(latest)); upgrade runbook")
+            }
             for step in Migrations.steps.dropFirst(version) {
                 try connection.execute(step)
             }
@@ -133,7 +136,8 @@ public final class SQLiteStore: Sendable {
 
     private static let jobColumns = """
         id, runbook, revision, snapshot, trigger, schedule, slot, attempt, parent, status, reason, exit_code, signal,
-        queued_at, started_at, ended_at, peak_memory_kb, cpu_us, host, owner_pid, output_bytes, truncated, parameters
+        queued_at, started_at, ended_at, peak_memory_kb, cpu_us, host, owner_pid, output_bytes, truncated, parameters,
+        owner_start
         """
 
     private static func job(_ row: SQLRow) -> JobRecord {
@@ -149,36 +153,38 @@ public final class SQLiteStore: Sendable {
             exitCode: row[11].int, signal: row[12].int, queuedAt: row[13].date ?? .distantPast,
             startedAt: row[14].date, endedAt: row[15].date, peakMemoryKB: row[16].int, cpuMicroseconds: row[17].int,
             host: row[18].string ?? "", ownerPID: row[19].int, outputBytes: row[20].int,
-            truncated: (row[21].int ?? 0) != 0, parameters: parameters)
+            truncated: (row[21].int ?? 0) != 0, parameters: parameters, ownerStart: row[23].string)
     }
 
     /// Records a job as `running`, owned by `host` and `ownerPID`, before its
     /// process starts. Returns the new record.
-    public func startJob(_ job: NewJob, host: String, ownerPID: Int, at: Date) throws -> JobRecord {
-        try insertJob(job, status: .running, reason: nil, host: host, ownerPID: ownerPID, at: at)
+    /// - Parameter ownerStart: the owner's boot id and start time
+    ///   (`ProcessIdentity`), so a reused pid is never taken for the owner.
+    public func startJob(_ job: NewJob, host: String, ownerPID: Int, ownerStart: String? = nil, at: Date) throws -> JobRecord {
+        try insertJob(job, status: .running, reason: nil, host: host, ownerPID: ownerPID, ownerStart: ownerStart, at: at)
     }
 
     /// Records a job that ends before it starts (a missing credential, a
     /// skipped slot): it still gets a record saying why.
     public func recordEndedJob(_ job: NewJob, status: JobStatus, reason: String, host: String, at: Date) throws -> JobRecord {
         precondition(status.isFinal, "recordEndedJob takes a final status")
-        return try insertJob(job, status: status, reason: reason, host: host, ownerPID: nil, at: at)
+        return try insertJob(job, status: status, reason: reason, host: host, ownerPID: nil, ownerStart: nil, at: at)
     }
 
     private func insertJob(
-        _ job: NewJob, status: JobStatus, reason: String?, host: String, ownerPID: Int?, at: Date
+        _ job: NewJob, status: JobStatus, reason: String?, host: String, ownerPID: Int?, ownerStart: String?, at: Date
     ) throws -> JobRecord {
         let parameters = String(decoding: (try? JSONEncoder.sorted.encode(job.parameters)) ?? Data("{}".utf8), as: UTF8.self)
         let rows = try connection.query("""
             INSERT INTO jobs (runbook, revision, snapshot, trigger, schedule, slot, attempt, parent, status, reason,
-                              queued_at, started_at, ended_at, host, owner_pid, parameters)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13, ?14, ?15)
+                              queued_at, started_at, ended_at, host, owner_pid, parameters, owner_start)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13, ?14, ?15, ?16)
             RETURNING \(Self.jobColumns)
             """,
             [.text(job.runbook), SQLValue(job.revision), SQLValue(job.snapshot), .text(job.trigger.rawValue),
              SQLValue(job.schedule), SQLValue(job.slot), .integer(Int64(job.attempt)), SQLValue(job.parent?.rawValue),
              .text(status.rawValue), SQLValue(reason), SQLValue(at), SQLValue(status.isFinal ? at : nil),
-             .text(host), SQLValue(ownerPID), .text(parameters)])
+             .text(host), SQLValue(ownerPID), .text(parameters), SQLValue(ownerStart)])
         guard let row = rows.first else { throw StoreError(.query, "the job store \(connection.path) did not return the new job") }
         return Self.job(row)
     }
@@ -187,16 +193,17 @@ public final class SQLiteStore: Sendable {
     /// `interrupted` by another process, say) is left as it is.
     @discardableResult
     public func completeJob(_ id: JobID, _ completion: JobCompletion) throws -> Bool {
-        try connection.query("""
+        let updated = try connection.query("""
             UPDATE jobs SET status = ?2, reason = ?3, exit_code = ?4, signal = ?5, ended_at = ?6,
                             peak_memory_kb = ?7, cpu_us = ?8, output_bytes = ?9, truncated = ?10
             WHERE id = ?1 AND status IN ('queued', 'running')
+            RETURNING id
             """,
             [.integer(id.rawValue), .text(completion.status.rawValue), .text(completion.reason),
              SQLValue(completion.exitCode), SQLValue(completion.signal), SQLValue(completion.endedAt),
              SQLValue(completion.peakMemoryKB), SQLValue(completion.cpuMicroseconds),
              .integer(Int64(completion.outputBytes)), SQLValue(completion.truncated)])
-        return (try connection.query("SELECT changes()").first?[0].int ?? 0) > 0
+        return !updated.isEmpty
     }
 
     public func job(_ id: JobID) throws -> JobRecord? {
@@ -235,9 +242,8 @@ public final class SQLiteStore: Sendable {
     @discardableResult
     public func interruptJob(_ id: JobID, reason: String, at: Date) throws -> Bool {
         try connection.query(
-            "UPDATE jobs SET status = 'interrupted', reason = ?2, ended_at = ?3 WHERE id = ?1 AND status IN ('queued', 'running')",
-            [.integer(id.rawValue), .text(reason), SQLValue(at)])
-        return (try connection.query("SELECT changes()").first?[0].int ?? 0) > 0
+            "UPDATE jobs SET status = 'interrupted', reason = ?2, ended_at = ?3 WHERE id = ?1 AND status IN ('queued', 'running') RETURNING id",
+            [.integer(id.rawValue), .text(reason), SQLValue(at)]).isEmpty == false
     }
 
     /// The latest job of `runbook`, if any.

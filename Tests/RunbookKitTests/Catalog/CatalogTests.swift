@@ -16,10 +16,11 @@ struct CatalogTests {
         let catalog = Catalog.scan(root.workspace)
 
         #expect(catalog.runbooks["good"]?.isValid == true)
-        #expect(catalog.runbooks["twin"] == nil)
         let codes = Set(catalog.problems.map(\.code))
-        #expect(codes == [.duplicateName, .badName, .unknownRuntime])
-        let twin = try #require(catalog.problems.first { $0.code == .duplicateName })
+        #expect(codes == [.badName, .unknownRuntime])
+        // A collision stays a (broken) runbook, so it never looks deleted.
+        #expect(catalog.runbooks["twin"]?.isValid == false)
+        let twin = try #require(catalog.runbooks["twin"]?.problems.first { $0.code == .duplicateName })
         #expect(twin.message.contains("runbooks/twin.py") && twin.message.contains("runbooks/twin.sh"))
         #expect(catalog.runbooks["header"]?.problems.first?.code == .unknownKey)
         let latin = try #require(catalog.runbooks["latin1"]?.problems.first)

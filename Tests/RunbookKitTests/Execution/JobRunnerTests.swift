@@ -38,7 +38,7 @@ struct JobRunnerTests {
         let (ok, log) = try fixture.run("echo out; echo err >&2")
         #expect(ok.status == .succeeded && ok.exitCode == 0)
         #expect(log.contains(" out out\n") && log.contains(" err err\n"))
-        #expect(ok.outputBytes == 8)
+        #expect(ok.outputBytes == 2 * OutputRecorder.prefixLength + 8)
         let (failed, _) = try fixture.run("exit 3")
         #expect(failed.status == .failed && failed.exitCode == 3 && failed.reason == "exit code 3")
         #expect(JobRunner.exitCode(of: failed) == 3)

@@ -47,7 +47,10 @@ struct OutputRecorderTests {
         let mark = try #require(recorded.last)
         #expect(mark.stream == "run")
         #expect(mark.text.hasPrefix("output truncated at 1K:"))
-        #expect(recorder.recordedBytes + recorder.droppedBytes == (0..<200).map { "line \($0)\n".utf8.count }.reduce(0, +))
+        let kept = recorded.count - 1
+        #expect(recorder.recordedBytes == (0..<kept).map { OutputRecorder.prefixLength + "line \($0)\n".utf8.count }.reduce(0, +))
+        #expect(recorder.droppedBytes == (kept..<200).map { "line \($0)\n".utf8.count }.reduce(0, +))
+        #expect(try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int ?? 0 <= 1024 + 100)
     }
 
     @Test func veryLongLinesAreSplit() throws {
