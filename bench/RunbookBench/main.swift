@@ -1,1 +1,18 @@
-print("bench")
+import Foundation
+
+/// Benchmarks that need the library from inside (the whole-process
+/// benchmarks are shell scripts beside this folder).
+///   runbook-bench schedules [--mix FILE] | schedules eval FILE
+let arguments = Array(CommandLine.arguments.dropFirst())
+do {
+    switch arguments.first {
+    case "schedules":
+        try runScheduleBench(arguments: Array(arguments.dropFirst()))
+    default:
+        FileHandle.standardError.write(Data("usage: runbook-bench schedules [--mix FILE] | schedules eval FILE\n".utf8))
+        exit(2)
+    }
+} catch {
+    FileHandle.standardError.write(Data("runbook-bench: \(error)\n".utf8))
+    exit(1)
+}

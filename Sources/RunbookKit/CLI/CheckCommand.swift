@@ -5,9 +5,12 @@ struct CheckCommand: Command {
     static let help = """
         Validates the whole repository without running anything: every
         runbook's name and header settings, name collisions, runtimes.conf,
-        and each file's runtime check (bash -n, a Python compile, swiftc
-        -typecheck). Prints every problem as FILE:LINE: error: ... and exits 1
-        if there is any, 0 when all is valid.
+        each file's runtime check (bash -n, a Python compile, swiftc
+        -typecheck), and every schedule file: its syntax, its zone, and its
+        bindings (the runbook and on-failure runbook exist, parameters are
+        declared, required ones given). Prints every problem as
+        FILE:LINE: error: ..., and advice (a month day some months lack) as
+        warnings; exits 1 if there is any error, 0 when all is valid.
 
         Examples:
           runbook check
@@ -36,13 +39,21 @@ struct CheckCommand: Command {
                 problems.append("\(runbook.path): error: \(error)")
             }
         }
+        let schedules = ScheduleCatalog.scan(try context.workspace())
+        problems += (schedules.problems + schedules.bindingProblems(catalog: catalog)).map(\.description)
         for problem in problems { context.console.err(problem) }
-        let count = catalog.runbooks.count
+        for name in schedules.names {
+            guard let schedule = schedules.schedules[name] else { continue }
+            for hint in schedule.schedule.hints { context.console.err("\(schedule.path): warning: \(hint)") }
+        }
+        let counted = "\(plural(catalog.runbooks.count, "runbook")) and \(plural(schedules.schedules.count + Set(schedules.problems.compactMap { $0.location?.file }).count, "schedule")) checked"
         if problems.isEmpty {
-            context.console.out("\(count) runbook\(count == 1 ? "" : "s") checked: all valid")
+            context.console.out("\(counted): all valid")
             return 0
         }
-        context.console.out("\(count) runbook\(count == 1 ? "" : "s") checked: \(problems.count) problem\(problems.count == 1 ? "" : "s")")
+        context.console.out("\(counted): \(plural(problems.count, "problem"))")
         return 1
     }
 }
+
+func plural(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }

@@ -7,7 +7,7 @@ public enum RunbookCLI {
     static let commands: [any Command.Type] = [
         ListCommand.self, ShowCommand.self, CheckCommand.self, TestCommand.self, RunCommand.self,
         PublishCommand.self, RevertCommand.self, RollbackCommand.self, VersionsCommand.self, DiffCommand.self,
-        JobsCommand.self, LogsCommand.self,
+        SchedulesCommand.self, NextCommand.self, JobsCommand.self, LogsCommand.self,
     ]
 
     /// Runs `arguments` (without the program name) and returns the exit status.
@@ -46,7 +46,7 @@ public enum RunbookCLI {
             return help(Array(rest.dropFirst()), console: console)
         }
         guard let command = commands.first(where: { $0.name == name }) else {
-            let suggestion = HeaderParser.nearest(to: name, in: commands.map { $0.name }).map { " (did you mean '\($0)'?)" } ?? ""
+            let suggestion = Spelling.nearest(to: name, in: commands.map { $0.name }).map { " (did you mean '\($0)'?)" } ?? ""
             console.err("error: unknown command '\(name)'\(suggestion)")
             console.err("usage: runbook COMMAND [ARGS...]; see 'runbook help' for the commands")
             return 2

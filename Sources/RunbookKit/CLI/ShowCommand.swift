@@ -29,8 +29,9 @@ struct ShowCommand: Command {
         var settings: RunbookSettings?
         var published: Revision?
         var lastJob: JobRecord?
+        var schedules: [ScheduleSummary]
 
-        enum CodingKeys: String, CodingKey { case summary = "runbook", settings, published, lastJob = "last_job" }
+        enum CodingKeys: String, CodingKey { case summary = "runbook", settings, published, lastJob = "last_job", schedules }
     }
 
     func run(_ context: Context) throws -> Int32 {
@@ -40,8 +41,12 @@ struct ShowCommand: Command {
             _ = try catalog.runbook(named: name)
             throw RunError("no runbook named '\(name)'")
         }
+        let published = try store.publishedRevision(of: name)
+        let schedules = ScheduleCatalog.scan(try context.workspace()).bound(to: name).map {
+            ScheduleSummary($0, published: published != nil, now: context.now(), count: 3)
+        }
         let details = Details(summary: summary, settings: catalog.runbooks[name]?.settings,
-                              published: try store.publishedRevision(of: name), lastJob: try store.latestJob(of: name))
+                              published: published, lastJob: try store.latestJob(of: name), schedules: schedules)
         if output.json {
             context.console.out(try renderJSON(details))
             return 0
@@ -70,6 +75,11 @@ struct ShowCommand: Command {
             lines.append("  network:     \(settings.network ? "on" : "off") (dry runs: \(settings.testNetwork ? "on" : "off"))")
         }
         for problem in summary.problems { lines.append("  problem:     \(problem)") }
+        if details.schedules.isEmpty { lines.append("  schedules:   none") }
+        for schedule in details.schedules {
+            let state = schedule.enabled ? "" : " (disabled)"
+            lines.append("  schedule:    \(schedule.name): \(schedule.spec) [\(schedule.timeZone)]\(state), next \(schedule.next.first ?? "-")")
+        }
         if let job = details.lastJob {
             lines.append("  last job:    #\(job.id) \(job.status.rawValue) \(job.startedAt.map(formatLocal) ?? "")\(job.reason.map { " (\($0))" } ?? "")")
         } else {

@@ -17,7 +17,7 @@ struct Table {
         return all.map { row in
             row.enumerated().map { index, cell in
                 index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ").trimmingWhitespace()
+            }.joined(separator: "  ").trimmingTrailingWhitespace()
         }.joined(separator: "\n")
     }
 }
@@ -45,4 +45,12 @@ func formatLocal(_ date: Date) -> String {
     formatter.timeZone = .current
     formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
     return formatter.string(from: date)
+}
+
+extension String {
+    func trimmingTrailingWhitespace() -> String {
+        var text = self
+        while let last = text.last, last == " " { text.removeLast() }
+        return text
+    }
 }

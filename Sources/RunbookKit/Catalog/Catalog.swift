@@ -116,7 +116,7 @@ public struct Catalog: Sendable {
         if let runbook = runbooks[name] { return runbook }
         let related = problems.filter { $0.location.file.hasPrefix("runbooks/\(name).") }
         if let problem = related.first { throw CatalogLookupError(message: problem.description) }
-        let suggestion = HeaderParser.nearest(to: name, in: names).map { " (did you mean '\($0)'?)" } ?? ""
+        let suggestion = Spelling.nearest(to: name, in: names).map { " (did you mean '\($0)'?)" } ?? ""
         throw CatalogLookupError(message: "no runbook named '\(name)' in runbooks/\(suggestion); `runbook list` shows them all")
     }
 }

@@ -43,7 +43,7 @@ public struct HeaderParser: Sendable {
             let valueOffset = afterMarker.distance(from: afterMarker.startIndex, to: equals) + 1
                 + afterMarker[afterMarker.index(after: equals)...].prefix { $0 == " " || $0 == "\t" }.count
             guard RunbookSettings.keys.contains(key) else {
-                let suggestion = Self.nearest(to: key, in: RunbookSettings.keys).map { " (did you mean '\($0)'?)" } ?? ""
+                let suggestion = Spelling.nearest(to: key, in: RunbookSettings.keys).map { " (did you mean '\($0)'?)" } ?? ""
                 errors.append(CatalogError(.unknownKey, at: location(keyOffset),
                     "unknown setting '\(key)'\(suggestion); known settings: \(RunbookSettings.keys.joined(separator: ", "))"))
                 continue
@@ -132,27 +132,5 @@ public struct HeaderParser: Sendable {
         case "test-network": settings.testNetwork = try toggle()
         default: break
         }
-    }
-
-    /// The candidate closest to `word` by edit distance, if it is close enough
-    /// to be a plausible typo.
-    static func nearest(to word: String, in candidates: [String]) -> String? {
-        let scored = candidates.map { ($0, editDistance(word, $0)) }.min { $0.1 < $1.1 }
-        guard let (candidate, distance) = scored, distance <= max(2, word.count / 3) else { return nil }
-        return candidate
-    }
-
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        if a.isEmpty { return b.count }
-        var previous = Array(0...b.count)
-        for i in 1...a.count {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in stride(from: 1, through: b.count, by: 1) {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return previous[b.count]
     }
 }

@@ -1,0 +1,88 @@
+import Foundation
+
+/// One schedule as `schedules` and `show` present it.
+struct ScheduleSummary: Encodable {
+    var name: String
+    var path: String
+    var runbook: String
+    var spec: String
+    var kind: String
+    var timeZone: String
+    var enabled: Bool
+    /// Whether the runbook has a published revision (only those fire).
+    var published: Bool
+    var next: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case name, path, runbook, spec, kind, enabled, published, next
+        case timeZone = "timezone"
+    }
+
+    init(_ schedule: ScheduleFile, published: Bool, now: Date, count: Int) {
+        name = schedule.name
+        path = schedule.path
+        runbook = schedule.runbook
+        // The file key is part of the spec as users read it: `every = 15
+        // minutes` is "every 15 minutes".
+        let text = schedule.schedule.text
+        let key = schedule.schedule.kind.rawValue
+        spec = schedule.schedule.kind == .cron || text.lowercased().hasPrefix(key) ? text : "\(key) \(text)"
+        kind = schedule.schedule.kind.rawValue
+        timeZone = schedule.timeZone.identifier
+        enabled = schedule.enabled
+        self.published = published
+        next = schedule.enabled ? schedule.schedule.nextFireDates(after: now, count: count).map { iso8601($0, in: schedule.timeZone) } : []
+    }
+}
+
+struct SchedulesCommand: Command {
+    static let name = "schedules"
+    static let summary = "list schedules with their next fire times"
+    static let usage = "runbook schedules [--json]"
+    static let help = """
+        Lists every schedule in schedules/: the runbook it fires, its spec, its
+        zone (the host's when the file names none), whether it is enabled,
+        whether its runbook is published (only published runbooks fire), and
+        its next 3 fire times. Broken schedule files are reported with their
+        file and line after the table; the others are still listed.
+
+        Options:
+          --json   print the schedules as JSON
+
+        Examples:
+          runbook schedules
+        """
+
+    var output: OutputOptions
+
+    init(_ scanner: inout ArgumentScanner) throws(UsageError) {
+        output = try OutputOptions(&scanner)
+        let rest = try scanner.positionals()
+        guard rest.isEmpty else { throw UsageError("schedules takes no arguments, got '\(rest[0])'") }
+    }
+
+    func run(_ context: Context) throws -> Int32 {
+        let schedules = ScheduleCatalog.scan(try context.workspace())
+        let live = try context.store().livePublications()
+        let now = context.now()
+        let summaries = schedules.names.compactMap { schedules.schedules[$0] }.map {
+            ScheduleSummary($0, published: live[$0.runbook]?.revision != nil, now: now, count: 3)
+        }
+        if output.json {
+            context.console.out(try renderJSON(summaries))
+        } else if summaries.isEmpty && schedules.problems.isEmpty {
+            context.console.out("No schedules yet: add one to schedules/, e.g. schedules/hello.schedule with 'every = 15 minutes'")
+        } else {
+            var table = Table("NAME", "RUNBOOK", "SPEC", "ZONE", "STATE", "NEXT")
+            for summary in summaries {
+                let state = !summary.enabled ? "disabled" : summary.published ? "enabled" : "unpublished"
+                table.add(summary.name, summary.runbook, summary.spec, summary.timeZone, state,
+                          summary.next.first ?? "-")
+                for later in summary.next.dropFirst() { table.add("", "", "", "", "", later) }
+            }
+            context.console.out(table.render())
+        }
+        for problem in schedules.problems { context.console.err(problem.description) }
+        return 0
+    }
+}
