@@ -42,9 +42,10 @@ struct RunCommand: Command {
             if catalog.runbooks[name] == nil { _ = try catalog.runbook(named: name) }
             throw RunError("'\(name)' has no published revision: `runbook test \(name)` tries the draft, `runbook publish \(name)` publishes it")
         }
-        let catalog = try context.catalog()
+        // The published revision is all that runs: no need to scan the drafts.
+        let (registry, _) = Catalog.runtimes(try context.workspace())
         let ext = URL(fileURLWithPath: revision.filename).pathExtension
-        guard let runtime = catalog.registry.runtime(forExtension: ext) else {
+        guard let runtime = registry.runtime(forExtension: ext) else {
             throw RunError("revision \(revision.number) of '\(name)' is a .\(ext) file and no runtime runs it: check runtimes.conf")
         }
         let content = try SnapshotStore(directory: try context.workspace().snapshots).content(of: revision.hash)

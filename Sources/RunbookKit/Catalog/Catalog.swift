@@ -15,20 +15,20 @@ public struct Catalog: Sendable {
     /// Names in order.
     public var names: [String] { runbooks.keys.sorted() }
 
+    /// The runtimes of `workspace`: the built-ins and `runtimes.conf`, with
+    /// its problems.
+    public static func runtimes(_ workspace: Workspace) -> (RuntimeRegistry, [CatalogError]) {
+        guard let data = FileManager.default.contents(atPath: workspace.runtimesConfig.path) else { return (RuntimeRegistry(), []) }
+        let path = workspace.display(workspace.runtimesConfig)
+        guard let text = String(validating: data, as: UTF8.self) else {
+            return (RuntimeRegistry(), [CatalogError(.notUTF8, at: SourceLocation(file: path, line: 1), "runtimes.conf is not UTF-8 text")])
+        }
+        return RuntimeRegistry.loading(text, path: path)
+    }
+
     /// Scans `workspace.runbooks`.
     public static func scan(_ workspace: Workspace) -> Catalog {
-        var problems: [CatalogError] = []
-        var registry = RuntimeRegistry()
-        if let data = FileManager.default.contents(atPath: workspace.runtimesConfig.path) {
-            let path = workspace.display(workspace.runtimesConfig)
-            if let text = String(validating: data, as: UTF8.self) {
-                let (loaded, errors) = RuntimeRegistry.loading(text, path: path)
-                registry = loaded
-                problems += errors
-            } else {
-                problems.append(CatalogError(.notUTF8, at: SourceLocation(file: path, line: 1), "runtimes.conf is not UTF-8 text"))
-            }
-        }
+        var (registry, problems) = runtimes(workspace)
 
         let files = (try? FileManager.default.contentsOfDirectory(atPath: workspace.runbooks.path)) ?? []
         var byName: [String: [String]] = [:]
