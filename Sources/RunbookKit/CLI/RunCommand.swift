@@ -37,27 +37,15 @@ struct RunCommand: Command {
 
     func run(_ context: Context) throws -> Int32 {
         let store = try context.store()
-        guard let revision = try store.publishedRevision(of: name) else {
+        if try store.publishedRevision(of: name) == nil {
             let catalog = try context.catalog()
             if catalog.runbooks[name] == nil { _ = try catalog.runbook(named: name) }
-            throw RunError("'\(name)' has no published revision: `runbook test \(name)` tries the draft, `runbook publish \(name)` publishes it")
         }
         // The published revision is all that runs: no need to scan the drafts.
         let (registry, _) = Catalog.runtimes(try context.workspace())
-        let ext = URL(fileURLWithPath: revision.filename).pathExtension
-        guard let runtime = registry.runtime(forExtension: ext) else {
-            throw RunError("revision \(revision.number) of '\(name)' is a .\(ext) file and no runtime runs it: check runtimes.conf")
-        }
-        let content = try SnapshotStore(directory: try context.workspace().snapshots).content(of: revision.hash)
-        let path = "runbooks/\(revision.filename)@r\(revision.number)"
-        let settings: RunbookSettings
-        switch HeaderParser(commentPrefix: runtime.commentPrefix).parse(String(decoding: content, as: UTF8.self), path: path) {
-        case .success(let parsed): settings = parsed
-        case .failure(let errors): throw RunError(errors.errors.map(\.description).joined(separator: "\n"))
-        }
-        let job = NewJob(runbook: name, revision: revision.number, snapshot: revision.hash, trigger: .manual)
-        return try JobLauncher.launch(job: job, runtime: runtime, settings: settings, given: parameters,
-                                      label: "revision \(revision.number) of \(name)", context: context)
+        let published = try PublishedRunbook.load(name, workspace: try context.workspace(), store: store, registry: registry)
+        return try JobLauncher.launch(job: published.job(trigger: .manual), runtime: published.runtime, settings: published.settings,
+                                      given: parameters, label: "revision \(published.revision.number) of \(name)", context: context)
     }
 }
 

@@ -23,6 +23,11 @@ public struct RunbookSettings: Sendable, Codable, Equatable {
 
     public init() {}
 
+    enum CodingKeys: String, CodingKey {
+        case description, credentials, parameters, timeout, memory, cpu, processes, output, network
+        case testNetwork = "test_network"
+    }
+
     public static let keys: [String] = [
         "description", "credentials", "parameters", "timeout", "memory", "cpu",
         "processes", "output", "network", "test-network",

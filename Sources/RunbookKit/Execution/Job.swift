@@ -77,6 +77,13 @@ public struct JobRecord: Sendable, Codable, Equatable {
     /// The owner process's boot id and start time, see `ProcessIdentity`.
     public var ownerStart: String? = nil
 
+    enum CodingKeys: String, CodingKey {
+        case id, runbook, revision, snapshot, trigger, schedule, slot, attempt, parent, status, reason, signal, host, truncated, parameters
+        case exitCode = "exit_code", queuedAt = "queued_at", startedAt = "started_at", endedAt = "ended_at"
+        case peakMemoryKB = "peak_memory_kb", cpuMicroseconds = "cpu_us", ownerPID = "owner_pid"
+        case outputBytes = "output_bytes", ownerStart = "owner_start"
+    }
+
     /// Seconds from start to end (or to now for a running job).
     public func duration(now: Date) -> TimeInterval? {
         guard let startedAt else { return nil }

@@ -17,9 +17,11 @@ public struct JobEnvironment: Sendable {
     public var scheduledTime: String?
     public var lastSuccess: String?
     public var parameters: [String: String]
+    /// Facts for particular triggers (an on-failure run's failed job).
+    public var extra: [String: String] = [:]
 
     public var variables: [String: String] {
-        var variables = parameters
+        var variables = parameters.merging(extra) { $1 }
         variables["PATH"] = Self.path
         variables["HOME"] = scratch.appendingPathComponent("home").path
         variables["TMPDIR"] = scratch.appendingPathComponent("tmp").path

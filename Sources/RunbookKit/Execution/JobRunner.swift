@@ -36,6 +36,13 @@ public struct JobRunner: Sendable {
         public var echo: (@Sendable (LogStream, ArraySlice<UInt8>) -> Void)?
         /// Called once the record exists, before the process starts.
         public var onStart: (@Sendable (JobRecord) -> Void)? = nil
+        /// A record already `queued` for this job (by the host); it is moved
+        /// to `running` instead of a new record being written.
+        public var queued: JobRecord? = nil
+        /// Lets another thread stop the job with a reason of its own.
+        public var cancellation: JobCancellation? = nil
+        /// More variables for the job (the failed job of an on-failure run).
+        public var extraEnvironment: [String: String] = [:]
 
         public init(job: NewJob, runtime: any Runtime, settings: RunbookSettings, parameters: [String: String],
                     echo: (@Sendable (LogStream, ArraySlice<UInt8>) -> Void)?) {
@@ -54,11 +61,20 @@ public struct JobRunner: Sendable {
     /// Runs `request` to completion and returns its final record.
     /// - Parameter interruptFD: a pipe that receives a byte per signal that
     ///   should cancel the job (from `rb_signal_pipe`), or nil.
-    public func run(_ request: Request, interruptFD: Int32?) throws -> JobRecord {
+    public func run(_ request: Request, interruptFD: Int32? = nil) throws -> JobRecord {
         var job = request.job
         job.parameters = request.parameters
         let lastSuccess = try lastSuccess(of: job)
-        let record = try store.startJob(job, host: hostName, ownerPID: Int(getpid()), ownerStart: ProcessIdentity.current, at: now())
+        let record: JobRecord
+        if let queued = request.queued {
+            guard let running = try store.markRunning(queued.id, revision: job.revision, snapshot: job.snapshot, ownerPID: Int(getpid()),
+                                                      ownerStart: ProcessIdentity.current, at: now()) else {
+                return try store.job(queued.id) ?? queued
+            }
+            record = running
+        } else {
+            record = try store.startJob(job, host: hostName, ownerPID: Int(getpid()), ownerStart: ProcessIdentity.current, at: now())
+        }
         request.onStart?(record)
         let recorder: OutputRecorder
         do {
@@ -80,21 +96,24 @@ public struct JobRunner: Sendable {
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true,
                                                         attributes: [.posixPermissions: 0o700])
             }
-            let environment = JobEnvironment(
+            var environment = JobEnvironment(
                 jobID: record.id, runbook: job.runbook, revision: job.revision, trigger: job.trigger, attempt: job.attempt,
                 scratch: scratch, data: data, timeZone: TimeZone.current.identifier,
                 scheduledTime: request.scheduledTime.map(Timestamp.utc), lastSuccess: lastSuccess.map(Timestamp.utc),
                 parameters: request.parameters)
+            environment.extra = request.extraEnvironment
             var spec = LaunchSpec(arguments: command, environment: environment.variables, directory: scratch.appendingPathComponent("home"))
             spec.limits = Self.rlimits(for: request.settings)
-            run = try Supervisor.run(spec, timeout: request.settings.timeout, grace: grace, recorder: recorder, interruptFD: interruptFD)
+            run = try Supervisor.run(spec, timeout: request.settings.timeout, grace: grace, recorder: recorder,
+                                     interruptFD: request.cancellation?.descriptor ?? interruptFD)
         } catch {
             recorder.note("could not start: \(error)")
             recorder.finish()
             return try complete(record, status: .failed, reason: "could not start: \(error)", run: nil, recorder: recorder)
         }
         recorder.finish()
-        let (status, reason) = Self.outcome(of: run, settings: request.settings)
+        var (status, reason) = Self.outcome(of: run, settings: request.settings)
+        if status == .cancelled, let why = request.cancellation?.reason { reason = why }
         return try complete(record, status: status, reason: reason, run: run, recorder: recorder)
     }
 

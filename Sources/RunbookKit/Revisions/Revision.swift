@@ -23,6 +23,11 @@ public struct Revision: Sendable, Codable, Equatable {
     public var message: String?
     public var gitCommit: String?
     public var gitDirty: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case runbook, number, hash, filename, origin, user, message
+        case createdAt = "created_at", gitCommit = "git_commit", gitDirty = "git_dirty"
+    }
 }
 
 /// One change of what is live for a runbook.

@@ -58,5 +58,29 @@ enum Migrations {
         CREATE INDEX jobs_by_runbook ON jobs (runbook, id);
         CREATE INDEX jobs_by_status ON jobs (status);
         """,
+        // 2: the host. A slot (schedule, instant) is claimed by inserting its
+        // row: the primary key makes the claim exactly-once across processes.
+        // `until` is the last slot a row covers (a range of missed slots is
+        // one row). Hosts heartbeat into `hosts`.
+        """
+        CREATE TABLE slots (
+            schedule   TEXT NOT NULL,
+            slot       REAL NOT NULL,
+            until      REAL NOT NULL,
+            claimed_at REAL NOT NULL,
+            host       TEXT NOT NULL,
+            PRIMARY KEY (schedule, slot)
+        );
+        CREATE INDEX slots_by_until ON slots (schedule, until);
+        CREATE TABLE hosts (
+            id           TEXT PRIMARY KEY,
+            hostname     TEXT NOT NULL,
+            pid          INTEGER NOT NULL,
+            started_at   REAL NOT NULL,
+            heartbeat_at REAL NOT NULL,
+            stopped_at   REAL
+        );
+        CREATE INDEX jobs_by_schedule ON jobs (schedule, id);
+        """,
     ]
 }

@@ -134,13 +134,13 @@ public final class SQLiteStore: Sendable {
 
     // MARK: Jobs
 
-    private static let jobColumns = """
+    static let jobColumns = """
         id, runbook, revision, snapshot, trigger, schedule, slot, attempt, parent, status, reason, exit_code, signal,
         queued_at, started_at, ended_at, peak_memory_kb, cpu_us, host, owner_pid, output_bytes, truncated, parameters,
         owner_start
         """
 
-    private static func job(_ row: SQLRow) -> JobRecord {
+    static func job(_ row: SQLRow) -> JobRecord {
         let parameters = (row[22].string?.data(using: .utf8)).flatMap {
             try? JSONDecoder().decode([String: String].self, from: $0)
         } ?? [:]

@@ -1,0 +1,56 @@
+import Foundation
+import Glibc
+
+struct StatusCommand: Command {
+    static let name = "status"
+    static let summary = "is a host running on this state, since when, its last heartbeat"
+    static let usage = "runbook status [--json]"
+    static let help = """
+        Says whether a `runbook serve` host runs on this state directory: its
+        machine and pid, since when, and its last heartbeat (hosts beat every
+        5 seconds; one silent for 30 seconds is reported as gone). Exits 0
+        when at least one host is alive, 3 when none is.
+
+        Options:
+          --json   print the hosts as JSON
+
+        Examples:
+          runbook status
+        """
+
+    var output: OutputOptions
+
+    init(_ scanner: inout ArgumentScanner) throws(UsageError) {
+        output = try OutputOptions(&scanner)
+        let rest = try scanner.positionals()
+        guard rest.isEmpty else { throw UsageError("status takes no arguments, got '\(rest[0])'") }
+    }
+
+    struct Entry: Encodable {
+        var host: SQLiteStore.HostRecord
+        var alive: Bool
+    }
+
+    func run(_ context: Context) throws -> Int32 {
+        let now = context.now()
+        let local = context.hostName
+        let entries = try context.store().hosts().map { host -> Entry in
+            var alive = host.stoppedAt == nil && now.timeIntervalSince(host.heartbeatAt) < 30
+            if alive && host.hostname == local && kill(pid_t(host.pid), 0) != 0 && errno == ESRCH { alive = false }
+            return Entry(host: host, alive: alive)
+        }
+        if output.json {
+            context.console.out(try renderJSON(entries))
+        } else if entries.isEmpty {
+            context.console.out("No host has run on this state yet: start one with `runbook serve`.")
+        } else {
+            for entry in entries.prefix(5) {
+                let host = entry.host
+                let state = entry.alive ? "running" : host.stoppedAt != nil ? "stopped" : "gone (no heartbeat)"
+                let beat = formatElapsed(now.timeIntervalSince(host.heartbeatAt))
+                context.console.out("\(host.hostname) pid \(host.pid): \(state), started \(formatLocal(host.startedAt)), last heartbeat \(beat) ago")
+            }
+        }
+        return entries.contains(where: \.alive) ? 0 : 3
+    }
+}

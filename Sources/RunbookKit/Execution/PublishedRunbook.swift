@@ -1,0 +1,36 @@
+import Foundation
+
+/// What a manual or scheduled job runs: the published revision of a
+/// runbook, with the runtime of its file and the settings of its header (as
+/// published, not as the draft says now).
+public struct PublishedRunbook: Sendable {
+    public var revision: Revision
+    public var runtime: any Runtime
+    public var settings: RunbookSettings
+
+    /// Loads the live revision of `name`.
+    /// - Throws: `RunError` when it has none (never published, or retired),
+    ///   when no runtime runs its file type, or when its snapshot is damaged.
+    public static func load(_ name: String, workspace: Workspace, store: SQLiteStore, registry: RuntimeRegistry) throws -> PublishedRunbook {
+        guard let revision = try store.publishedRevision(of: name) else {
+            throw RunError("'\(name)' has no published revision: `runbook test \(name)` tries the draft, `runbook publish \(name)` publishes it")
+        }
+        let ext = URL(fileURLWithPath: revision.filename).pathExtension
+        guard let runtime = registry.runtime(forExtension: ext) else {
+            throw RunError("revision \(revision.number) of '\(name)' is a .\(ext) file and no runtime runs it: check runtimes.conf")
+        }
+        let content = try SnapshotStore(directory: workspace.snapshots).content(of: revision.hash)
+        let path = "runbooks/\(revision.filename)@r\(revision.number)"
+        switch HeaderParser(commentPrefix: runtime.commentPrefix).parse(String(decoding: content, as: UTF8.self), path: path) {
+        case .success(let settings):
+            return PublishedRunbook(revision: revision, runtime: runtime, settings: settings)
+        case .failure(let errors):
+            throw RunError(errors.errors.map(\.description).joined(separator: "\n"))
+        }
+    }
+
+    /// A job of this revision.
+    public func job(trigger: JobTrigger) -> NewJob {
+        NewJob(runbook: revision.runbook, revision: revision.number, snapshot: revision.hash, trigger: trigger)
+    }
+}

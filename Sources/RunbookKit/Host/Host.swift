@@ -1,0 +1,419 @@
+import Foundation
+import Glibc
+
+/// How `runbook serve` runs.
+public struct HostOptions: Sendable {
+    /// Jobs running at once, at most (default: cores × 4).
+    public var maxConcurrent = ProcessInfo.processInfo.activeProcessorCount * 4
+    /// Seconds running jobs get to finish after SIGTERM before they are stopped.
+    public var grace = 30
+    /// How often schedules/ is checked for changes.
+    public var reloadInterval: TimeInterval = 2
+    /// How often the host records that it is alive.
+    public var heartbeatInterval: TimeInterval = 5
+    /// The zone of schedules that name none.
+    public var defaultTimeZone: TimeZone = .current
+
+    public init() {}
+}
+
+/// The job service: fires every schedule's slots at their instants from the
+/// published revision, exactly once, with overlap, catch-up, jitter, retry
+/// and on-failure policies applied (DESIGN §6).
+///
+/// One actor owns all scheduling state. A single timer (`FireQueue`, a
+/// min-heap of next fire instants) decides when the loop wakes; there is no
+/// per-schedule polling. Every slot is claimed in the store (a unique row)
+/// before its job is recorded, so a restarted host or a second host on the
+/// same state never fires it again. Jobs run on threads of their own, at
+/// most `maxConcurrent` at once, taken round-robin across runbooks.
+public actor Host {
+    public let workspace: Workspace
+    let store: SQLiteStore
+    let runner: JobRunner
+    let options: HostOptions
+    let log: @Sendable (String) -> Void
+    let now: @Sendable () -> Date
+    let notifier: SystemdNotifier
+    let hostID: String
+    private let wake = WakeSignal()
+
+    /// A schedule the host fires: its last good file and where it stands.
+    struct Tracked {
+        var file: ScheduleFile
+        /// The newest slot handled (run, skipped or missed).
+        var cursor: Date
+        var generation: Int
+        /// Jobs of overlap = queue waiting for the running one to end.
+        var pending: Work?
+    }
+
+    /// A job the host has queued, to run when a place is free.
+    struct Work: Sendable {
+        var record: JobRecord
+        var schedule: ScheduleFile?
+        var parameters: [String: String]
+        var extraEnvironment: [String: String] = [:]
+        /// The first attempt's job, which retries link to.
+        var root: JobID
+        let cancellation: JobCancellation
+    }
+
+    private var schedules: [String: Tracked] = [:]
+    private var nextGeneration = 0
+    private var fireQueue = FireQueue()
+    private var delayedRetries: [JobID: Work] = [:]
+    private var waiting: [String: [Work]] = [:]
+    private var rotation: [String] = []
+    private var running: [JobID: Work] = [:]
+    private var stopRequested: Int32?
+    private var lastReload = Date.distantPast
+    private var lastHeartbeat = Date.distantPast
+    private var directorySignature: [String: String] = [:]
+    private var reportedErrors: [String: String] = [:]
+    private var unpublishedReported: Set<String> = []
+    private var startedAt = Date()
+
+    public init(workspace: Workspace, store: SQLiteStore, runner: JobRunner, options: HostOptions,
+                environment: [String: String], log: @escaping @Sendable (String) -> Void, now: @escaping @Sendable () -> Date) {
+        self.workspace = workspace
+        self.store = store
+        self.runner = runner
+        self.options = options
+        self.log = log
+        self.now = now
+        notifier = SystemdNotifier(environment: environment)
+        hostID = "\(runner.hostName):\(getpid())"
+    }
+
+    /// Asks the host to stop: no more slots fire; running jobs get the grace
+    /// period, then are cancelled.
+    public func stop(signal: Int32) {
+        guard stopRequested == nil else { return }
+        stopRequested = signal
+        log("received \(signalName(signal)): no more slots will fire; waiting up to \(options.grace)s for \(running.count) running job(s)")
+        notifier.notify("STOPPING=1")
+        wake.signal()
+    }
+
+    /// Runs until `stop(signal:)`.
+    public func run() async throws {
+        startedAt = now()
+        try store.registerHost(id: hostID, hostname: runner.hostName, pid: Int(getpid()), at: startedAt)
+        for id in try OrphanSweep.run(store: store, hostName: runner.hostName, now: startedAt) {
+            log("job #\(id) was left running by a host or runbook process that died: marked interrupted")
+        }
+        reload(force: true)
+        log("started (pid \(getpid()), \(schedules.count) schedule(s), at most \(options.maxConcurrent) jobs at once, state \(workspace.state.path))")
+        notifier.notify("READY=1\nSTATUS=firing \(schedules.count) schedule(s)")
+
+        await withDiscardingTaskGroup { group in
+            while stopRequested == nil {
+                let current = now()
+                if current.timeIntervalSince(lastReload) >= options.reloadInterval { reload(force: false) }
+                if current.timeIntervalSince(lastHeartbeat) >= min(options.heartbeatInterval, notifier.watchdogInterval ?? .infinity) {
+                    heartbeat()
+                }
+                fireDue(now: current)
+                startWaiting(in: &group)
+                await wake.wait(timeout: sleepDuration())
+            }
+            // Stopping: let running jobs finish within the grace period.
+            for work in waiting.values.flatMap({ $0 }) + Array(delayedRetries.values) {
+                _ = try? store.endQueuedJob(work.record.id, status: .cancelled, reason: "the host stopped before it started", at: now())
+            }
+            waiting = [:]
+            delayedRetries = [:]
+            let deadline = now().addingTimeInterval(Double(options.grace))
+            while !running.isEmpty && now() < deadline {
+                await wake.wait(timeout: .milliseconds(Int(max(1, deadline.timeIntervalSince(now()) * 1000))))
+            }
+            for work in running.values {
+                work.cancellation.cancel(reason: "cancelled: the host stopped (\(signalName(stopRequested ?? SIGTERM))) and the \(options.grace)s grace period ran out")
+            }
+        }
+        try? store.stopHost(id: hostID, at: now())
+        log("stopped")
+    }
+
+    // MARK: Timing
+
+    private func sleepDuration() -> Duration {
+        let current = now()
+        var until = current.addingTimeInterval(min(options.reloadInterval, options.heartbeatInterval, notifier.watchdogInterval ?? .infinity))
+        if let earliest = fireQueue.earliest, earliest < until { until = earliest }
+        let seconds = max(0, until.timeIntervalSince(current))
+        return .microseconds(Int64(seconds * 1_000_000))
+    }
+
+    /// Fires every entry of the timer that is due.
+    private func fireDue(now current: Date) {
+        while let entry = fireQueue.popDue(now: current) {
+            switch entry.key {
+            case .schedule(let name):
+                guard let tracked = schedules[name], tracked.generation == entry.generation else { continue }
+                handle(name, tracked: tracked, now: current)
+            case .retry(let id):
+                guard let work = delayedRetries.removeValue(forKey: id) else { continue }
+                enqueue(work)
+            }
+        }
+    }
+
+    /// Plans and fires the due slots of one schedule, then sets its timer.
+    private func handle(_ name: String, tracked: Tracked, now current: Date) {
+        var tracked = tracked
+        defer {
+            schedules[name] = tracked
+            arm(name)
+        }
+        let file = tracked.file
+        let published = ((try? store.publishedRevision(of: file.runbook)) ?? nil) != nil
+        guard file.enabled, published else {
+            // Only enabled schedules of published runbooks fire; their slots
+            // meanwhile are not a backlog.
+            if file.enabled && !unpublishedReported.contains(name) {
+                unpublishedReported.insert(name)
+                log("schedule \(name): runbook \(file.runbook) has no published revision, so its slots do not fire (runbook publish \(file.runbook))")
+            }
+            tracked.cursor = max(tracked.cursor, current)
+            return
+        }
+        unpublishedReported.remove(name)
+        let plan = CatchUpPlanner.plan(file.schedule, after: tracked.cursor, now: current, policy: file.catchUp,
+                                       window: Double(file.catchUpWindow))
+        if let missed = plan.missed {
+            recordMissed(file, missed)
+            tracked.cursor = max(tracked.cursor, missed.last)
+        }
+        for slot in plan.run {
+            tracked.cursor = max(tracked.cursor, slot)
+            do {
+                guard try store.claimSlot(schedule: name, slot: slot, host: hostID, at: now()) else {
+                    log("schedule \(name): slot \(Timestamp.utc(slot)) was already claimed by another host")
+                    continue
+                }
+                try fire(file, slot: slot, tracked: &tracked)
+            } catch {
+                log("schedule \(name): slot \(Timestamp.utc(slot)) could not be recorded: \(error)")
+            }
+        }
+    }
+
+    /// Puts the schedule's next slot (plus its jitter) on the timer.
+    private func arm(_ name: String) {
+        guard let tracked = schedules[name], let next = tracked.file.schedule.nextFireDate(after: tracked.cursor) else { return }
+        let jitter = jitterDelay(slot: next, scheduleName: name, bound: tracked.file.jitter)
+        fireQueue.push(.init(at: next.addingTimeInterval(Double(jitter)), key: .schedule(name), generation: tracked.generation))
+    }
+
+    private func recordMissed(_ file: ScheduleFile, _ missed: CatchUpPlanner.Missed) {
+        do {
+            guard try store.claimSlot(schedule: file.name, slot: missed.first, until: missed.last, host: hostID, at: now()) else { return }
+            var job = NewJob(runbook: file.runbook, revision: nil, snapshot: nil, trigger: .schedule)
+            job.schedule = file.name
+            job.slot = missed.first
+            let range = missed.count == 1 ? "the slot at \(Timestamp.utc(missed.first))"
+                : "\(missed.count) slots from \(Timestamp.utc(missed.first)) to \(Timestamp.utc(missed.last))"
+            let reason = "missed: \(range) fell due while no host was running (catch-up = \(file.catchUp.rawValue), window \(DurationText.format(seconds: file.catchUpWindow)))"
+            let record = try store.recordEndedJob(job, status: .missed, reason: reason, host: runner.hostName, at: now())
+            log("schedule \(file.name): \(reason) (job #\(record.id))")
+        } catch {
+            log("schedule \(file.name): could not record missed slots: \(error)")
+        }
+    }
+
+    // MARK: Firing
+
+    /// Applies the overlap policy to a claimed slot and queues its job.
+    private func fire(_ file: ScheduleFile, slot: Date, tracked: inout Tracked) throws {
+        var job = NewJob(runbook: file.runbook, revision: nil, snapshot: nil, trigger: .schedule)
+        job.schedule = file.name
+        job.slot = slot
+        let parameters = Dictionary(file.parameters.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
+        job.parameters = parameters
+        let active = try store.activeJobs(schedule: file.name)
+        let busy = active.first { $0.status == .running } ?? active.first
+        switch file.overlap {
+        case .skip where busy != nil:
+            let record = try store.recordEndedJob(job, status: .skipped,
+                reason: "skipped: job #\(busy!.id) of this schedule was still \(busy!.status.rawValue) (overlap = skip)", host: runner.hostName, at: now())
+            log("schedule \(file.name): slot \(Timestamp.utc(slot)) skipped, job #\(busy!.id) still \(busy!.status.rawValue) (job #\(record.id))")
+            return
+        case .queue where active.contains { $0.status == .queued }:
+            let record = try store.recordEndedJob(job, status: .skipped,
+                reason: "skipped: a run of this schedule is already queued (overlap = queue keeps one)", host: runner.hostName, at: now())
+            log("schedule \(file.name): slot \(Timestamp.utc(slot)) skipped, one run already queued (job #\(record.id))")
+            return
+        case .replace:
+            for other in active where other.status == .running {
+                running[other.id]?.cancellation.cancel(reason: "cancelled: replaced by the job for slot \(Timestamp.utc(slot)) (overlap = replace)")
+            }
+        default:
+            break
+        }
+        let record = try store.enqueueJob(job, host: runner.hostName, ownerPID: Int(getpid()), ownerStart: ProcessIdentity.current, at: now())
+        let work = Work(record: record, schedule: file, parameters: parameters, root: record.id, cancellation: try JobCancellation())
+        if file.overlap == .queue, busy != nil {
+            tracked.pending = work
+            log("schedule \(file.name): slot \(Timestamp.utc(slot)) queued behind job #\(busy!.id) as job #\(record.id)")
+        } else {
+            enqueue(work)
+        }
+    }
+
+    /// Adds work to its runbook's line.
+    private func enqueue(_ work: Work) {
+        let runbook = work.record.runbook
+        if waiting[runbook, default: []].isEmpty && !rotation.contains(runbook) { rotation.append(runbook) }
+        waiting[runbook, default: []].append(work)
+    }
+
+    /// Starts waiting jobs while places are free, one runbook after another.
+    private func startWaiting(in group: inout DiscardingTaskGroup) {
+        while running.count < options.maxConcurrent, !rotation.isEmpty {
+            let runbook = rotation.removeFirst()
+            guard var line = waiting[runbook], !line.isEmpty else { continue }
+            let work = line.removeFirst()
+            waiting[runbook] = line.isEmpty ? nil : line
+            if !line.isEmpty { rotation.append(runbook) }
+            running[work.record.id] = work
+            let runner = self.runner, workspace = self.workspace, store = self.store
+            group.addTask {
+                let record = await runOnThread { Host.execute(work, runner: runner, workspace: workspace, store: store) }
+                await self.finished(work, record: record)
+            }
+        }
+    }
+
+    /// Runs one job to its end (blocking; on a thread of its own).
+    static func execute(_ work: Work, runner: JobRunner, workspace: Workspace, store: SQLiteStore) -> JobRecord {
+        do {
+            let (registry, _) = Catalog.runtimes(workspace)
+            let published = try PublishedRunbook.load(work.record.runbook, workspace: workspace, store: store, registry: registry)
+            let parameters = try ParameterBinding.resolve(declared: published.settings.parameters, given: work.parameters,
+                                                          runbook: work.record.runbook)
+            var job = published.job(trigger: work.record.trigger)
+            job.schedule = work.record.schedule
+            job.slot = work.record.slot
+            job.attempt = work.record.attempt
+            job.parent = work.record.parent
+            var request = JobRunner.Request(job: job, runtime: published.runtime, settings: published.settings,
+                                            parameters: parameters, echo: nil)
+            request.queued = work.record
+            request.cancellation = work.cancellation
+            request.scheduledTime = work.record.slot
+            request.extraEnvironment = work.extraEnvironment
+            return try runner.run(request)
+        } catch {
+            _ = try? store.endQueuedJob(work.record.id, status: .failed, reason: "could not start: \(error)", at: Date())
+            return (try? store.job(work.record.id)) ?? work.record
+        }
+    }
+
+    /// Books a finished job: retries, on-failure, the next queued run.
+    private func finished(_ work: Work, record: JobRecord) {
+        running[work.record.id] = nil
+        defer { wake.signal() }
+        let took = record.duration(now: now()).map(formatElapsed) ?? "-"
+        let label = work.schedule.map { "schedule \($0.name)" } ?? "runbook \(record.runbook)"
+        log("\(label): job #\(record.id) (\(record.trigger.rawValue), attempt \(record.attempt)) \(record.status.rawValue) in \(took): \(record.reason ?? "")")
+        guard let file = work.schedule else { return }
+        if let pending = schedules[file.name]?.pending, !running.values.contains(where: { $0.schedule?.name == file.name }) {
+            schedules[file.name]?.pending = nil
+            enqueue(pending)
+        }
+        guard [.failed, .timedOut, .limitExceeded].contains(record.status), stopRequested == nil else { return }
+        do {
+            if record.attempt <= file.retries {
+                let delay = Double(file.retryDelay) * pow(2, Double(record.attempt - 1))
+                var job = NewJob(runbook: file.runbook, revision: nil, snapshot: nil, trigger: .retry)
+                job.schedule = file.name
+                job.slot = record.slot
+                job.attempt = record.attempt + 1
+                job.parent = work.root
+                job.parameters = work.parameters
+                let retry = try store.enqueueJob(job, host: runner.hostName, ownerPID: Int(getpid()), ownerStart: ProcessIdentity.current, at: now())
+                delayedRetries[retry.id] = Work(record: retry, schedule: file, parameters: work.parameters, root: work.root,
+                                                cancellation: try JobCancellation())
+                fireQueue.push(.init(at: now().addingTimeInterval(delay), key: .retry(retry.id), generation: 0))
+                log("schedule \(file.name): attempt \(job.attempt) of \(file.retries + 1) queued as job #\(retry.id), in \(DurationText.format(seconds: Int(delay)))")
+            } else if let onFailure = file.onFailure {
+                var job = NewJob(runbook: onFailure, revision: nil, snapshot: nil, trigger: .onFailure)
+                job.schedule = file.name
+                job.slot = record.slot
+                job.parent = record.id
+                let handler = try store.enqueueJob(job, host: runner.hostName, ownerPID: Int(getpid()), ownerStart: ProcessIdentity.current, at: now())
+                enqueue(Work(record: handler, schedule: nil, parameters: [:],
+                             extraEnvironment: ["RUNBOOK_FAILED_JOB_ID": String(record.id.rawValue), "RUNBOOK_FAILED_RUNBOOK": record.runbook,
+                                                "RUNBOOK_FAILED_STATUS": record.status.rawValue, "RUNBOOK_FAILED_REASON": record.reason ?? ""],
+                             root: handler.id, cancellation: try JobCancellation()))
+                log("schedule \(file.name): job #\(record.id) failed for good; on-failure runbook \(onFailure) queued as job #\(handler.id)")
+            }
+        } catch {
+            log("schedule \(file.name): could not queue the follow-up of job #\(record.id): \(error)")
+        }
+    }
+
+    // MARK: Live changes
+
+    /// Re-reads schedules/ when a file was added, changed or removed. A file
+    /// that no longer parses keeps its last good version running; its error
+    /// is reported once per change.
+    private func reload(force: Bool) {
+        lastReload = now()
+        let signature = Self.signature(of: workspace.schedules)
+        guard force || signature != directorySignature else { return }
+        directorySignature = signature
+        let catalog = ScheduleCatalog.scan(workspace, defaultTimeZone: options.defaultTimeZone)
+        var broken: Set<String> = []
+        for problem in catalog.problems {
+            guard let file = problem.location?.file else { continue }
+            let name = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+            broken.insert(name)
+            let key = "\(name)@\(signature[name] ?? "")"
+            if reportedErrors[name] != key {
+                reportedErrors[name] = key
+                let keeps = schedules[name] != nil ? "; the last good version keeps firing" : "; it does not fire until fixed"
+                log("\(problem.description)\(keeps)")
+            }
+        }
+        for name in schedules.keys where catalog.schedules[name] == nil && !broken.contains(name) {
+            schedules[name] = nil
+            log("schedule \(name) was removed: it no longer fires")
+        }
+        for (name, file) in catalog.schedules {
+            reportedErrors[name] = nil
+            if let existing = schedules[name], existing.file == file { continue }
+            nextGeneration += 1
+            let cursor: Date
+            if let existing = schedules[name] {
+                // A changed schedule starts from now: no backlog of the new spec.
+                cursor = max(existing.cursor, now())
+                log("schedule \(name) changed: \(file.schedule.text) (\(file.timeZone.identifier))")
+            } else {
+                cursor = ((try? store.lastClaimedSlot(schedule: name)) ?? nil) ?? (force ? startedAt : now())
+                if !force { log("schedule \(name) added: \(file.schedule.text) (\(file.timeZone.identifier))") }
+            }
+            schedules[name] = Tracked(file: file, cursor: cursor, generation: nextGeneration, pending: schedules[name]?.pending)
+            arm(name)
+        }
+    }
+
+    /// Names and modification stamps of the schedule files.
+    private static func signature(of directory: URL) -> [String: String] {
+        var signature: [String: String] = [:]
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [] where file.hasSuffix(".schedule") {
+            var info = stat()
+            guard stat(directory.appendingPathComponent(file).path, &info) == 0 else { continue }
+            signature[String(file.dropLast(".schedule".count))] = "\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec):\(info.st_size):\(info.st_ino)"
+        }
+        return signature
+    }
+
+    private func heartbeat() {
+        lastHeartbeat = now()
+        do { try store.heartbeat(hostID: hostID, at: lastHeartbeat) } catch { log("heartbeat failed: \(error)") }
+        if notifier.watchdogInterval != nil { notifier.notify("WATCHDOG=1") }
+    }
+}
