@@ -2,14 +2,16 @@ import Foundation
 
 /// Benchmarks that need the library from inside (the whole-process
 /// benchmarks are shell scripts beside this folder).
-///   runbook-bench schedules [--mix FILE] | schedules eval FILE
+///   runbook-bench schedules [--mix FILE] | schedules eval FILE | capture [MB]
 let arguments = Array(CommandLine.arguments.dropFirst())
 do {
     switch arguments.first {
     case "schedules":
         try runScheduleBench(arguments: Array(arguments.dropFirst()))
+    case "capture":
+        try runCaptureBench(arguments: Array(arguments.dropFirst()))
     default:
-        FileHandle.standardError.write(Data("usage: runbook-bench schedules [--mix FILE] | schedules eval FILE\n".utf8))
+        FileHandle.standardError.write(Data("usage: runbook-bench schedules [--mix FILE] | schedules eval FILE | capture [MB]\n".utf8))
         exit(2)
     }
 } catch {

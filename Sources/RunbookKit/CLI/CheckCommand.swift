@@ -6,10 +6,13 @@ struct CheckCommand: Command {
         Validates the whole repository without running anything: every
         runbook's name and header settings, name collisions, runtimes.conf,
         each file's runtime check (bash -n, a Python compile, swiftc
-        -typecheck), and every schedule file: its syntax, its zone, and its
-        bindings (the runbook and on-failure runbook exist, parameters are
-        declared, required ones given). Prints every problem as
-        FILE:LINE: error: ..., and advice (a month day some months lack) as
+        -typecheck), every schedule file (its syntax, its zone, and its
+        bindings: the runbook and on-failure runbook exist, parameters are
+        declared, required ones given), and the credentials: the file's
+        permissions and syntax, credentials declared but not defined, and
+        variables that would collide with parameters or reserved names.
+        Prints every problem as FILE:LINE: error: ..., and advice (a month day
+        some months lack, an unused credential, a value too short to mask) as
         warnings; exits 1 if there is any error, 0 when all is valid.
 
         Examples:
@@ -41,7 +44,10 @@ struct CheckCommand: Command {
         }
         let schedules = ScheduleCatalog.scan(try context.workspace())
         problems += (schedules.problems + schedules.bindingProblems(catalog: catalog)).map(\.description)
+        let credentials = CredentialAudit(catalog: catalog, workspace: try context.workspace())
+        problems += credentials.errors
         for problem in problems { context.console.err(problem) }
+        for warning in credentials.warnings { context.console.err(warning) }
         for name in schedules.names {
             guard let schedule = schedules.schedules[name] else { continue }
             for hint in schedule.schedule.hints { context.console.err("\(schedule.path): warning: \(hint)") }

@@ -63,7 +63,9 @@ public final class Context: @unchecked Sendable {
     }
 
     public func runner() throws -> JobRunner {
-        JobRunner(workspace: try workspace(), store: try store(), tools: try tools(), hostName: hostName, now: now)
+        var runner = JobRunner(workspace: try workspace(), store: try store(), tools: try tools(), hostName: hostName, now: now)
+        runner.hostEnvironment = environment
+        return runner
     }
 
     /// This machine's name.

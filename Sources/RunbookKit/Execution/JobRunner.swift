@@ -14,6 +14,9 @@ public struct JobRunner: Sendable {
     public var hostName: String
     /// Seconds between SIGTERM and SIGKILL when a job is stopped.
     public var grace: Int = 10
+    /// runbook's own environment: where `env:` credential values come from
+    /// (never passed to jobs as a whole).
+    public var hostEnvironment: [String: String] = ProcessInfo.processInfo.environment
     public var now: @Sendable () -> Date
 
     public init(workspace: Workspace, store: SQLiteStore, tools: Tools, hostName: String, now: @escaping @Sendable () -> Date) {
@@ -76,12 +79,23 @@ public struct JobRunner: Sendable {
             record = try store.startJob(job, host: hostName, ownerPID: Int(getpid()), ownerStart: ProcessIdentity.current, at: now())
         }
         request.onStart?(record)
+        // Credentials are read at every job start, so an edit of the file
+        // reaches the next job; a declared one that is missing fails the job
+        // here, before any process starts.
+        let credentials: CredentialInjection
+        do {
+            credentials = try self.credentials(for: job, settings: request.settings)
+        } catch {
+            return try complete(record, status: .failed, reason: "could not start: \(error)", run: nil, recorder: nil)
+        }
         let recorder: OutputRecorder
         do {
-            recorder = try OutputRecorder(logFile: logFile(for: record.id), limit: request.settings.output, echo: request.echo)
+            recorder = try OutputRecorder(logFile: logFile(for: record.id), limit: request.settings.output,
+                                          masker: credentials.makeMasker(), echo: request.echo)
         } catch {
             return try complete(record, status: .failed, reason: String(describing: error), run: nil, recorder: nil)
         }
+        if job.trigger == .test { for choice in credentials.choices { recorder.note(choice.description) } }
 
         let scratch = workspace.scratch.appendingPathComponent(String(record.id.rawValue))
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -101,7 +115,9 @@ public struct JobRunner: Sendable {
                 scratch: scratch, data: data, timeZone: TimeZone.current.identifier,
                 scheduledTime: request.scheduledTime.map(Timestamp.utc), lastSuccess: lastSuccess.map(Timestamp.utc),
                 parameters: request.parameters)
-            environment.extra = request.extraEnvironment
+            let secrets = scratch.appendingPathComponent("credentials").path
+            try credentials.writeFiles(in: secrets)
+            environment.extra = request.extraEnvironment.merging(credentials.environment(fileDirectory: secrets)) { $1 }
             var spec = LaunchSpec(arguments: command, environment: environment.variables, directory: scratch.appendingPathComponent("home"))
             spec.limits = Self.rlimits(for: request.settings)
             run = try Supervisor.run(spec, timeout: request.settings.timeout, grace: grace, recorder: recorder,
@@ -115,6 +131,16 @@ public struct JobRunner: Sendable {
         var (status, reason) = Self.outcome(of: run, settings: request.settings)
         if status == .cancelled, let why = request.cancellation?.reason { reason = why }
         return try complete(record, status: status, reason: reason, run: run, recorder: recorder)
+    }
+
+    /// The credentials a job gets: only those its header declares, from
+    /// `[name@test]` for dry runs where the file has one.
+    private func credentials(for job: NewJob, settings: RunbookSettings) throws -> CredentialInjection {
+        guard !settings.credentials.isEmpty else { return CredentialInjection() }
+        let file = try CredentialsFile.load(path: workspace.credentials.path, displayPath: workspace.display(workspace.credentials))
+        return try CredentialInjection.plan(
+            runbook: job.runbook, credentials: settings.credentials, parameters: settings.parameters.map(\.name), file: file,
+            test: job.trigger == .test, resolver: .host(environment: hostEnvironment, directory: workspace.root.path))
     }
 
     /// The rlimits a job's settings ask for. Memory and processes are

@@ -20,8 +20,12 @@ final class OutputRecorder {
     private let descriptor: Int32
     private let limit: Int
     private let echo: (@Sendable (LogStream, ArraySlice<UInt8>) -> Void)?
+    /// Hides the job's credentials in every line, logged or echoed.
+    private let masker: SecretMasker
     private var pending: [LogStream: [UInt8]] = [:]
     private var buffer: [UInt8] = []
+    /// The timestamp of the current read, as log bytes.
+    private var stamp: [UInt8] = []
     private(set) var recordedBytes = 0
     private(set) var droppedBytes = 0
 
@@ -29,13 +33,16 @@ final class OutputRecorder {
     /// - Parameters:
     ///   - limit: bytes of output to record; later lines are dropped.
     ///   - echo: receives each complete line (without its newline) as it is read, for the terminal.
-    init(logFile: URL, limit: Int, echo: (@Sendable (LogStream, ArraySlice<UInt8>) -> Void)?) throws {
+    ///   - masker: hides the job's credentials in every line, before it is logged or echoed.
+    init(logFile: URL, limit: Int, masker: SecretMasker = SecretMasker(secrets: []),
+         echo: (@Sendable (LogStream, ArraySlice<UInt8>) -> Void)?) throws {
         descriptor = open(logFile.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw RunError("cannot write the job's log \(logFile.path): \(Errno.current)")
         }
         self.limit = limit
         self.echo = echo
+        self.masker = masker
     }
 
     deinit { close(descriptor) }
@@ -43,18 +50,29 @@ final class OutputRecorder {
     var truncated: Bool { droppedBytes > 0 }
 
     /// Takes bytes read from `stream`; complete lines are written at once.
+    /// Every line completed by one read gets the time of that read.
     func append(_ bytes: UnsafeRawBufferPointer, from stream: LogStream) {
-        var line = pending[stream] ?? []
-        for byte in bytes {
-            if byte == 0x0a {
-                emit(line[...], from: stream)
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        stamp = Array(Timestamp.utc(Date()).utf8)
+        var line = pending.removeValue(forKey: stream) ?? []
+        var start = 0
+        while start < bytes.count {
+            let rest = bytes.count - start
+            let found = memchr(base + start, 0x0a, rest)
+            let end = found.map { start + (UnsafeRawPointer($0) - (base + start)) } ?? bytes.count
+            line.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+            if found != nil {
+                emit(masker.mask(line[...]), from: stream)
                 line.removeAll(keepingCapacity: true)
+                start = end + 1
             } else {
-                line.append(byte)
-                if line.count >= Self.maximumLine {
-                    emit(line[...], from: stream)
-                    line.removeAll(keepingCapacity: true)
-                }
+                start = end
+            }
+            while line.count >= Self.maximumLine {
+                // Cut an overlong line where no secret can straddle the cut.
+                let (masked, consumed) = masker.maskPartial(line[...])
+                emit(masked[...], from: stream)
+                line.removeFirst(consumed)
             }
         }
         pending[stream] = line
@@ -63,14 +81,15 @@ final class OutputRecorder {
 
     /// Adds a line of runbook's own (a timeout, a cancellation).
     func note(_ text: String) {
-        emit(Array(text.utf8)[...], from: .runbook, counted: false)
+        stamp = Array(Timestamp.utc(Date()).utf8)
+        emit(Array(masker.mask(text).utf8)[...], from: .runbook, counted: false)
         flush()
     }
 
     /// Writes what is left of unfinished lines and the truncation mark.
     func finish() {
         for stream in [LogStream.stdout, .stderr] {
-            if let line = pending[stream], !line.isEmpty { emit(line[...], from: stream) }
+            if let line = pending[stream], !line.isEmpty { emit(masker.mask(line[...]), from: stream) }
         }
         pending = [:]
         if droppedBytes > 0 {
@@ -93,7 +112,8 @@ final class OutputRecorder {
             }
             recordedBytes += size
         }
-        buffer += Timestamp.utc(Date()).utf8
+        if stamp.isEmpty { stamp = Array(Timestamp.utc(Date()).utf8) }
+        buffer += stamp
         buffer.append(0x20)
         buffer += stream.rawValue.utf8
         buffer.append(0x20)

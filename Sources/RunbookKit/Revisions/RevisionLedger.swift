@@ -61,8 +61,16 @@ public struct RevisionLedger: Sendable {
             do { _ = try catalog.runbook(named: name) } catch { return .refused(String(describing: error)) }
             return .refused("no runbook named '\(name)'")
         }
-        guard runbook.isValid else {
+        guard runbook.isValid, let settings = runbook.settings else {
             return .refused(runbook.problems.map(\.description).joined(separator: "\n"))
+        }
+        if !settings.credentials.isEmpty,
+           let file = try? CredentialsFile.load(path: workspace.credentials.path, displayPath: workspace.display(workspace.credentials)) {
+            let collisions = CredentialInjection.collisions(runbook: name, credentials: settings.credentials,
+                                                            parameters: settings.parameters.map(\.name), file: file)
+            if !collisions.isEmpty {
+                return .refused(collisions.map { "\(runbook.path): error: \($0.description)" }.joined(separator: "\n"))
+            }
         }
         if let output = try runbook.runtime.check(runbook.file, tools: tools) {
             return .refused("\(runbook.path) fails its \(runbook.runtime.name) check, so it was not published:\n\(output.trimmingWhitespace())")
