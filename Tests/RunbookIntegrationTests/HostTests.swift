@@ -231,7 +231,8 @@ struct HostTests {
         #expect(try eventually { serve.log.contains("schedules/tick.schedule:1") && serve.log.contains("last good version keeps firing") })
         let before = try Self.jobs(root).count
         #expect(try eventually { try Self.jobs(root).count >= before + 2 }, "the old schedule stopped firing")
-        #expect(serve.log.components(separatedBy: "last good version keeps firing").count == 2, "the error was reported more than once")
+        let reports = serve.log.components(separatedBy: "last good version keeps firing").count - 1
+        #expect(reports == 1, "the error was reported \(reports) times")
         try root.write("schedules/tick.schedule", "every = 1 hours\n")
         #expect(try eventually { serve.log.contains("schedule tick changed: 1 hours") })
         let settled = try Self.jobs(root).count

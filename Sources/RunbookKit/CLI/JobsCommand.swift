@@ -60,11 +60,14 @@ struct JobsCommand: Command {
             return 0
         }
         let now = context.now()
-        var table = Table("ID", "RUNBOOK", "REV", "TRIGGER", "STATUS", "EXIT", "STARTED", "DURATION", "REASON")
+        var table = Table("ID", "RUNBOOK", "REV", "TRIGGER", "SLOT", "STATUS", "EXIT", "STARTED", "DURATION", "REASON")
         for job in jobs {
             let exit = job.signal.map { signalName(Int32($0)) } ?? job.exitCode.map(String.init) ?? "-"
-            table.add(String(job.id.rawValue), job.runbook, job.revision.map { "r\($0)" } ?? "draft",
-                      job.schedule.map { "schedule:\($0)" } ?? job.trigger.rawValue, job.status.rawValue, exit,
+            let trigger = job.schedule.map { job.trigger == .schedule ? "schedule:\($0)" : "\(job.trigger.rawValue):\($0)" }
+                ?? job.trigger.rawValue
+            let attempt = job.attempt > 1 ? " (attempt \(job.attempt))" : ""
+            table.add(String(job.id.rawValue), job.runbook, job.revision.map { "r\($0)" } ?? (job.trigger == .test ? "draft" : "-"),
+                      trigger + attempt, job.slot.map(formatLocal) ?? "-", job.status.rawValue, exit,
                       job.startedAt.map(formatLocal) ?? "-", job.duration(now: now).map(formatElapsed) ?? "-",
                       job.reason ?? "")
         }
