@@ -186,18 +186,25 @@ public actor Host {
             recordMissed(file, missed)
             tracked.cursor = max(tracked.cursor, missed.last)
         }
-        for slot in plan.run {
-            tracked.cursor = max(tracked.cursor, slot)
-            do {
-                guard try store.claimSlot(schedule: name, slot: slot, host: hostID, at: now()) else {
-                    log("schedule \(name): slot \(Timestamp.utc(slot)) was already claimed by another host")
-                    continue
+        // Each slot's claim and its job record commit together; a backlog
+        // of slots commits as one transaction (one disk sync, not one per slot).
+        var queued: [Work] = []
+        do {
+            try store.transaction {
+                for slot in plan.run {
+                    tracked.cursor = max(tracked.cursor, slot)
+                    guard try store.claimSlot(schedule: name, slot: slot, host: hostID, at: now()) else {
+                        log("schedule \(name): slot \(Timestamp.utc(slot)) was already claimed by another host")
+                        continue
+                    }
+                    if let work = try fire(file, slot: slot, tracked: &tracked) { queued.append(work) }
                 }
-                try fire(file, slot: slot, tracked: &tracked)
-            } catch {
-                log("schedule \(name): slot \(Timestamp.utc(slot)) could not be recorded: \(error)")
             }
+        } catch {
+            log("schedule \(name): slots up to \(Timestamp.utc(tracked.cursor)) could not be recorded: \(error)")
+            queued = []
         }
+        queued.forEach(enqueue)
     }
 
     /// Puts the schedule's next slot (plus its jitter) on the timer.
@@ -225,8 +232,9 @@ public actor Host {
 
     // MARK: Firing
 
-    /// Applies the overlap policy to a claimed slot and queues its job.
-    private func fire(_ file: ScheduleFile, slot: Date, tracked: inout Tracked) throws {
+    /// Applies the overlap policy to a claimed slot and records its job;
+    /// returns the work to queue once the records are committed.
+    private func fire(_ file: ScheduleFile, slot: Date, tracked: inout Tracked) throws -> Work? {
         var job = NewJob(runbook: file.runbook, revision: nil, snapshot: nil, trigger: .schedule)
         job.schedule = file.name
         job.slot = slot
@@ -239,12 +247,12 @@ public actor Host {
             let record = try store.recordEndedJob(job, status: .skipped,
                 reason: "skipped: job #\(busy!.id) of this schedule was still \(busy!.status.rawValue) (overlap = skip)", host: runner.hostName, at: now())
             log("schedule \(file.name): slot \(Timestamp.utc(slot)) skipped, job #\(busy!.id) still \(busy!.status.rawValue) (job #\(record.id))")
-            return
+            return nil
         case .queue where active.contains { $0.status == .queued }:
             let record = try store.recordEndedJob(job, status: .skipped,
                 reason: "skipped: a run of this schedule is already queued (overlap = queue keeps one)", host: runner.hostName, at: now())
             log("schedule \(file.name): slot \(Timestamp.utc(slot)) skipped, one run already queued (job #\(record.id))")
-            return
+            return nil
         case .replace:
             for other in active where other.status == .running {
                 running[other.id]?.cancellation.cancel(reason: "cancelled: replaced by the job for slot \(Timestamp.utc(slot)) (overlap = replace)")
@@ -257,9 +265,9 @@ public actor Host {
         if file.overlap == .queue, busy != nil {
             tracked.pending = work
             log("schedule \(file.name): slot \(Timestamp.utc(slot)) queued behind job #\(busy!.id) as job #\(record.id)")
-        } else {
-            enqueue(work)
+            return nil
         }
+        return work
     }
 
     /// Adds work to its runbook's line.

@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""Benchmarks of the host (issue 6), run by bench/host.sh.
+
+lateness: 1,000 schedules of one no-op shell runbook, `every 1 minutes`
+          with `jitter = 59s` (a stable per-slot delay, so the fires spread
+          over the minute), for --minutes minutes. Lateness is the job
+          process's own start time minus its intended instant (slot +
+          jitter, recomputed with runbook's formula). Also the host's peak RSS.
+throughput: 5,000 slots due at once (one `every 1 seconds` schedule whose
+          last claimed slot is 5,000 s ago, catch-up = all, overlap = allow),
+          drained with --max-concurrent 16: jobs per second, every one recorded.
+apscheduler: the lateness test with APScheduler 3 (pip) running the same
+          1,000 jobs as subprocesses, cron triggers at staggered seconds.
+"""
+import argparse, json, os, signal, sqlite3, statistics, subprocess, sys, tempfile, time, threading
+
+def jitter(slot_seconds: int, name: str, bound: int) -> int:
+    """runbook's jitterDelay: FNV-1a over the name and the slot's second, then SplitMix64."""
+    mask = (1 << 64) - 1
+    h = 0xcbf29ce484222325
+    for b in name.encode():
+        h ^= b
+        h = (h * 0x00000100000001b3) & mask
+    second = slot_seconds & mask
+    for _ in range(8):
+        h ^= second & 0xff
+        h = (h * 0x00000100000001b3) & mask
+        second >>= 8
+    z = (h + 0x9e3779b97f4a7c15) & mask
+    z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) & mask
+    z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & mask
+    z ^= z >> 31
+    return z % bound
+
+def percentile(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * p))]
+
+def rss_sampler(pid, peak):
+    while True:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        peak[0] = max(peak[0], int(line.split()[1]))
+        except OSError:
+            return
+        time.sleep(0.2)
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
+
+def lateness(runbook, minutes):
+    root = tempfile.mkdtemp(prefix="runbook-lateness-")
+    os.makedirs(f"{root}/runbooks"); os.makedirs(f"{root}/schedules")
+    with open(f"{root}/runbooks/probe.sh", "w") as f:
+        f.write('echo "$RUNBOOK_JOB_ID $(date +%s.%N)" >> "$RUNBOOK_DATA/starts"\n')
+    for i in range(1000):
+        with open(f"{root}/schedules/s{i:04d}.schedule", "w") as f:
+            f.write("every = 1 minutes\nrunbook = probe\njitter = 59s\noverlap = allow\ntimezone = UTC\n")
+    env = dict(os.environ, RUNBOOK_ROOT=root)
+    run([runbook, "publish", "probe"], env=env)
+    host = subprocess.Popen([runbook, "serve"], env=env, stderr=subprocess.DEVNULL)
+    peak = [0]
+    threading.Thread(target=rss_sampler, args=(host.pid, peak), daemon=True).start()
+    time.sleep(minutes * 60)
+    host.send_signal(signal.SIGTERM); host.wait()
+    jobs = json.loads(run([runbook, "jobs", "--json", "--limit", "0"], env=env).stdout)
+    starts = {}
+    with open(f"{root}/.runbook/data/probe/starts") as f:
+        for line in f:
+            job, at = line.split()
+            starts[int(job)] = float(at)
+    late = []
+    for job in jobs:
+        if job["status"] != "succeeded" or job["id"] not in starts:
+            continue
+        slot = int(time.mktime(time.strptime(job["slot"], "%Y-%m-%dT%H:%M:%SZ")) - time.timezone)
+        intended = slot + jitter(slot, job["schedule"], 59)
+        late.append((starts[job["id"]] - intended) * 1000)
+    subprocess.run(["rm", "-rf", root])
+    return late, peak[0] / 1024, len(jobs)
+
+def throughput(runbook, slots, concurrency):
+    root = tempfile.mkdtemp(prefix="runbook-throughput-")
+    os.makedirs(f"{root}/runbooks"); os.makedirs(f"{root}/schedules")
+    with open(f"{root}/runbooks/noop.sh", "w") as f:
+        f.write("true\n")
+    with open(f"{root}/schedules/burst.schedule", "w") as f:
+        f.write("every = 1 seconds\nrunbook = noop\ncatch-up = all\ncatch-up-window = 1d\noverlap = allow\n")
+    env = dict(os.environ, RUNBOOK_ROOT=root)
+    run([runbook, "publish", "noop"], env=env)
+    db = sqlite3.connect(f"{root}/.runbook/runbook.db")
+    now = int(time.time())
+    db.execute("INSERT INTO slots VALUES ('burst', ?, ?, ?, 'bench')", (now - slots, now - slots, now - slots))
+    db.commit(); db.close()
+    start = time.time()
+    host = subprocess.Popen([runbook, "serve", "--max-concurrent", str(concurrency)], env=env, stderr=subprocess.DEVNULL)
+    db = sqlite3.connect(f"{root}/.runbook/runbook.db")
+    while True:
+        done = db.execute("SELECT COUNT(*) FROM jobs WHERE status NOT IN ('queued', 'running')").fetchone()[0]
+        if done >= slots:
+            break
+        time.sleep(0.05)
+    took = time.time() - start
+    host.send_signal(signal.SIGTERM); host.wait()
+    counts = dict(db.execute("SELECT status, COUNT(*) FROM jobs GROUP BY status").fetchall())
+    db.close()
+    subprocess.run(["rm", "-rf", root])
+    return took, counts
+
+def apscheduler_lateness(minutes):
+    try:
+        from apscheduler.schedulers.background import BackgroundScheduler
+        from apscheduler.triggers.cron import CronTrigger
+    except ImportError:
+        return None
+    late = []
+    lock = threading.Lock()
+    def job(second):
+        now = time.time()
+        intended = int(now) - (int(now) % 60) + second
+        if intended > now + 1:
+            intended -= 60
+        out = subprocess.run(["bash", "-c", "date +%s.%N"], capture_output=True, text=True).stdout
+        with lock:
+            late.append((float(out) - intended) * 1000)
+    scheduler = BackgroundScheduler(job_defaults={"misfire_grace_time": 30, "coalesce": False, "max_instances": 5},
+                                    executors={"default": {"type": "threadpool", "max_workers": 20}})
+    for i in range(1000):
+        scheduler.add_job(job, CronTrigger(second=i % 60), args=[i % 60])
+    scheduler.start()
+    time.sleep(minutes * 60)
+    scheduler.shutdown(wait=True)
+    return late
+
+def report(name, late):
+    print(f"  {name:12} jobs={len(late):5}  p50={percentile(late, 0.5):7.1f} ms  p99={percentile(late, 0.99):7.1f} ms  max={max(late):7.1f} ms")
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runbook", required=True)
+    parser.add_argument("--minutes", type=float, default=3)
+    parser.add_argument("--slots", type=int, default=5000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--skip-apscheduler", action="store_true")
+    args = parser.parse_args()
+
+    print(f"lateness: 1,000 schedules over a minute, {args.minutes} min (process start - intended instant)")
+    late, rss, count = lateness(args.runbook, args.minutes)
+    report("runbook", late)
+    print(f"  runbook host peak RSS: {rss:.1f} MB; {count} jobs recorded")
+    if not args.skip_apscheduler:
+        aps = apscheduler_lateness(args.minutes)
+        if aps:
+            report("apscheduler", aps)
+        else:
+            print("  apscheduler: not installed (pip install 'apscheduler<4')")
+    print(f"throughput: {args.slots} slots due at once, --max-concurrent {args.concurrency}")
+    took, counts = throughput(args.runbook, args.slots, args.concurrency)
+    print(f"  drained in {took:.2f} s: {args.slots / took:.0f} jobs/s; recorded: {counts}")
+
+if __name__ == "__main__":
+    main()
