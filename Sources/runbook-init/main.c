@@ -15,6 +15,10 @@
  *   - SIGUSR1 is also its parent-death signal: if the runbook process that
  *     owns the job dies (even by SIGKILL), the job dies with it.
  *
+ * In the sandbox it is pid 1 of the job's PID namespace: the runbook
+ * process has already confined it (namespaces, mounts, cgroups, seccomp,
+ * user) before executing it, and the job inherits all of that.
+ *
  * Usage: runbook-init -p OWNER_PID [-l RESOURCE=SOFT[:HARD]]... -- PATH ARG0 ARG...
  * Descriptor 3 is the status channel. It receives "started PID" once the job
  * runs (PID is also the job's process group, so the owner can kill the group
@@ -31,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -112,9 +117,18 @@ int main(int argc, char **argv) {
     /* The status channel must not leak into the job. */
     fcntl(STATUS_FD, F_SETFD, FD_CLOEXEC);
 
-    /* Die with the owner; if it is already gone, do not start at all. */
+    /* Die with the owner; if it is already gone, do not start at all. As
+     * pid 1 of the job's PID namespace (the sandbox), the owner is outside
+     * the namespace and getppid() is 0: then the status pipe tells, as its
+     * reading end closes with the owner. Its death also ends this init, and
+     * with it, by the kernel's hand, every process of the namespace. */
     prctl(PR_SET_PDEATHSIG, SIGUSR1);
-    if (owner > 0 && getppid() != owner) return 125;
+    pid_t parent = getppid();
+    if (owner > 0 && parent != owner) {
+        struct pollfd status = { STATUS_FD, POLLOUT, 0 };
+        if (!(parent == 0 && getpid() == 1)) return 125;
+        if (poll(&status, 1, 0) < 0 || (status.revents & (POLLERR | POLLHUP))) return 125;
+    }
     prctl(PR_SET_CHILD_SUBREAPER, 1);
 
     sigset_t handled, previous;

@@ -62,9 +62,12 @@ public final class Context: @unchecked Sendable {
                        user: Provenance.currentUser(environment: environment), now: now)
     }
 
+    /// The job runner, with `runbook.conf` and this machine's sandbox.
     public func runner() throws -> JobRunner {
         var runner = JobRunner(workspace: try workspace(), store: try store(), tools: try tools(), hostName: hostName, now: now)
         runner.hostEnvironment = environment
+        runner.hostConfig = try HostConfig.load(try workspace())
+        runner.sandbox = HostSandbox.detect(config: runner.hostConfig)
         return runner
     }
 

@@ -99,14 +99,14 @@ struct TestCommand: Command {
         let hash = try SnapshotStore(directory: try context.workspace().snapshots).store(data)
         let job = NewJob(runbook: name, revision: nil, snapshot: hash, trigger: .test)
         return try JobLauncher.launch(job: job, runtime: runbook.runtime, settings: settings, given: parameters,
-                                      label: "draft of \(name) (dry run)", context: context)
+                                      label: "draft of \(name) (dry run)", live: live, context: context)
     }
 }
 
 /// What `test` and `run` share: parameters, the terminal, Ctrl-C.
 enum JobLauncher {
     static func launch(job: NewJob, runtime: any Runtime, settings: RunbookSettings, given: [String: String],
-                       label: String, context: Context) throws -> Int32 {
+                       label: String, live: Bool = false, context: Context) throws -> Int32 {
         let parameters = try ParameterBinding.resolve(declared: settings.parameters, given: given, runbook: job.runbook)
         let console = context.console
         var request = JobRunner.Request(job: job, runtime: runtime, settings: settings, parameters: parameters) { stream, line in
@@ -118,6 +118,7 @@ enum JobLauncher {
             }
         }
         request.onStart = { record in console.err("runbook: running \(label) as job #\(record.id)") }
+        request.live = live
         // Ctrl-C and SIGTERM cancel the job (TERM, grace, KILL) instead of
         // killing runbook and leaving the record unfinished.
         let signals: [Int32] = [SIGINT, SIGTERM, SIGHUP]

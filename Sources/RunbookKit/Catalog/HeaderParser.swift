@@ -55,6 +55,7 @@ public struct HeaderParser: Sendable {
                 continue
             }
             seen[key] = lineNumber
+            settings.givenKeys.insert(key)
             if let problem = apply(key: key, value: value, to: &settings) {
                 errors.append(CatalogError(.badValue, at: location(valueOffset), problem))
             }
@@ -128,6 +129,12 @@ public struct HeaderParser: Sendable {
                 throw SettingProblem("processes must be a whole number above 0, not '\(value)'")
             }
             settings.processes = count
+        case "file-size": settings.fileSize = try size(atLeast: 1024, "1K")
+        case "open-files":
+            guard let count = Int(value), count >= 16 else {
+                throw SettingProblem("open-files must be a whole number of at least 16, not '\(value)'")
+            }
+            settings.openFiles = count
         case "network": settings.network = try toggle()
         case "test-network": settings.testNetwork = try toggle()
         default: break

@@ -20,16 +20,22 @@ public struct RunbookSettings: Sendable, Codable, Equatable {
     public var network: Bool = true
     /// Whether a dry run (`runbook test`) may use the network (default off).
     public var testNetwork: Bool = false
+    /// Largest file the job may write, in bytes (RLIMIT_FSIZE), if any.
+    public var fileSize: Int? = nil
+    /// Open descriptors per process (RLIMIT_NOFILE), if any.
+    public var openFiles: Int? = nil
+    /// The keys the header set, so that `runbook.conf` fills in only the rest.
+    public var givenKeys: Set<String> = []
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case description, credentials, parameters, timeout, memory, cpu, processes, output, network
-        case testNetwork = "test_network"
+        case testNetwork = "test_network", fileSize = "file_size", openFiles = "open_files"
     }
 
     public static let keys: [String] = [
         "description", "credentials", "parameters", "timeout", "memory", "cpu",
-        "processes", "output", "network", "test-network",
+        "processes", "output", "network", "test-network", "file-size", "open-files",
     ]
 }

@@ -17,6 +17,11 @@ public struct JobRunner: Sendable {
     /// runbook's own environment: where `env:` credential values come from
     /// (never passed to jobs as a whole).
     public var hostEnvironment: [String: String] = ProcessInfo.processInfo.environment
+    /// The host's default limits and job user (`runbook.conf`).
+    public var hostConfig = HostConfig()
+    /// What the sandbox may use here. `Context.runner()` sets the detected
+    /// facts; the default confines nothing (supervision only).
+    public var sandbox: HostSandbox = .unconfined
     public var now: @Sendable () -> Date
 
     public init(workspace: Workspace, store: SQLiteStore, tools: Tools, hostName: String, now: @escaping @Sendable () -> Date) {
@@ -46,6 +51,8 @@ public struct JobRunner: Sendable {
         public var cancellation: JobCancellation? = nil
         /// More variables for the job (the failed job of an on-failure run).
         public var extraEnvironment: [String: String] = [:]
+        /// A dry run with the network (`runbook test --live`).
+        public var live = false
 
         public init(job: NewJob, runtime: any Runtime, settings: RunbookSettings, parameters: [String: String],
                     echo: (@Sendable (LogStream, ArraySlice<UInt8>) -> Void)?) {
@@ -79,6 +86,7 @@ public struct JobRunner: Sendable {
             record = try store.startJob(job, host: hostName, ownerPID: Int(getpid()), ownerStart: ProcessIdentity.current, at: now())
         }
         request.onStart?(record)
+        let limits = JobLimits(settings: request.settings, host: hostConfig, dryRun: job.trigger == .test, live: request.live)
         // Credentials are read at every job start, so an edit of the file
         // reaches the next job; a declared one that is missing fails the job
         // here, before any process starts.
@@ -90,7 +98,7 @@ public struct JobRunner: Sendable {
         }
         let recorder: OutputRecorder
         do {
-            recorder = try OutputRecorder(logFile: logFile(for: record.id), limit: request.settings.output,
+            recorder = try OutputRecorder(logFile: logFile(for: record.id), limit: limits.output,
                                           masker: credentials.makeMasker(), echo: request.echo)
         } catch {
             return try complete(record, status: .failed, reason: String(describing: error), run: nil, recorder: nil)
@@ -119,16 +127,32 @@ public struct JobRunner: Sendable {
             try credentials.writeFiles(in: secrets)
             environment.extra = request.extraEnvironment.merging(credentials.environment(fileDirectory: secrets)) { $1 }
             var spec = LaunchSpec(arguments: command, environment: environment.variables, directory: scratch.appendingPathComponent("home"))
-            spec.limits = Self.rlimits(for: request.settings)
-            run = try Supervisor.run(spec, timeout: request.settings.timeout, grace: grace, recorder: recorder,
-                                     interruptFD: request.cancellation?.descriptor ?? interruptFD)
+            let cgroup = sandbox.enabled
+                ? try JobCgroup(name: "\(getpid())-\(record.id.rawValue)", layout: sandbox.cgroups, limits: limits) : nil
+            defer { cgroup?.remove() }
+            let initPath = try ProcessSpawner.initPath(environment: ProcessInfo.processInfo.environment)
+            let paths = SandboxPolicy.Paths(
+                state: workspace.state.resolvingSymlinksInPath().path, credentials: workspace.credentials.resolvingSymlinksInPath().path,
+                scratch: scratch.resolvingSymlinksInPath().path, data: data.resolvingSymlinksInPath().path,
+                programs: command.filter { $0.hasPrefix("/") } + [initPath])
+            let policy = SandboxPolicy(host: sandbox, limits: limits, paths: paths,
+                                       cgroupMemory: cgroup?.enforcesMemory ?? false, cgroupProcesses: cgroup?.enforcesProcesses ?? false)
+            for gap in policy.gaps where sandbox.enabled { recorder.note("sandbox: not enforced here: \(gap)") }
+            if let user = policy.user {
+                try Self.handOver([scratch, scratch.appendingPathComponent("home"), scratch.appendingPathComponent("tmp")], to: user, recursive: false)
+                try Self.handOver([data], to: user, recursive: true)
+            }
+            spec.limits = policy.rlimits
+            if sandbox.enabled { spec.sandbox = policy }
+            run = try Supervisor.run(spec, timeout: limits.timeout, grace: grace, recorder: recorder,
+                                     interruptFD: request.cancellation?.descriptor ?? interruptFD, cgroup: cgroup)
         } catch {
             recorder.note("could not start: \(error)")
             recorder.finish()
             return try complete(record, status: .failed, reason: "could not start: \(error)", run: nil, recorder: recorder)
         }
         recorder.finish()
-        var (status, reason) = Self.outcome(of: run, settings: request.settings)
+        var (status, reason) = Self.outcome(of: run, limits: limits)
         if status == .cancelled, let why = request.cancellation?.reason { reason = why }
         return try complete(record, status: status, reason: reason, run: run, recorder: recorder)
     }
@@ -143,26 +167,48 @@ public struct JobRunner: Sendable {
             test: job.trigger == .test, resolver: .host(environment: hostEnvironment, directory: workspace.root.path))
     }
 
-    /// The rlimits a job's settings ask for. Memory and processes are
-    /// enforced by the sandbox's cgroups where the host grants them.
-    static func rlimits(for settings: RunbookSettings) -> [(String, String)] {
-        var limits: [(String, String)] = [("CORE", "0")]
-        // SIGXCPU at the limit; SIGKILL two seconds later if it is ignored.
-        if let cpu = settings.cpu { limits.append(("CPU", "\(cpu):\(cpu + 2)")) }
-        return limits
+    /// Gives the job's own directories to the user it runs as. `RUNBOOK_DATA`
+    /// is handed over whole when its top is not the user's yet (data a
+    /// root-run job left).
+    static func handOver(_ directories: [URL], to user: HostSandbox.JobUser, recursive: Bool) throws {
+        for directory in directories {
+            var info = stat()
+            guard lstat(directory.path, &info) == 0, info.st_uid != user.uid || info.st_gid != user.gid else { continue }
+            var paths = [directory.path]
+            if recursive, let walker = FileManager.default.enumerator(atPath: directory.path) {
+                while let relative = walker.nextObject() as? String { paths.append(directory.path + "/" + relative) }
+            }
+            for path in paths where lchown(path, user.uid, user.gid) != 0 {
+                throw RunError("cannot give \(path) to the job user \(user.name): \(Errno.current)")
+            }
+        }
     }
 
-    /// The status and the reason, in words, of a supervised run.
-    static func outcome(of run: SupervisedRun, settings: RunbookSettings) -> (JobStatus, String) {
-        if run.timedOut { return (.timedOut, "timed out after \(DurationText.format(seconds: settings.timeout))") }
+    /// The status and the reason, in words, of a supervised run. A job that
+    /// did not succeed after hitting a cgroup limit is `limit-exceeded` with
+    /// that limit, whatever signal or exit code it ended with.
+    static func outcome(of run: SupervisedRun, limits: JobLimits) -> (JobStatus, String) {
+        let succeeded = run.termination == .exited(0) && !run.timedOut && run.cancelledBy == nil
+        if !succeeded && run.cancelledBy == nil {
+            if run.oomKills > 0 {
+                let limit = limits.memory.map { " of \(ByteSize.format(bytes: $0))" } ?? ""
+                return (.limitExceeded, "memory limit\(limit) exceeded (\(run.oomKills) process\(run.oomKills == 1 ? "" : "es") killed)")
+            }
+            if run.refusedForks > 0 {
+                let limit = limits.processes.map { " of \($0)" } ?? ""
+                return (.limitExceeded, "processes limit\(limit) exceeded (\(run.refusedForks) forks refused)")
+            }
+        }
+        if run.timedOut { return (.timedOut, "timed out after \(DurationText.format(seconds: limits.timeout))") }
         if let signal = run.cancelledBy { return (.cancelled, "cancelled by \(signalName(signal))") }
         switch run.termination {
         case .exited(0): return (.succeeded, "exit code 0")
         case .exited(let code): return (.failed, "exit code \(code)")
         case .signalled(let signal) where signal == SIGXCPU:
-            return (.limitExceeded, "cpu limit of \(DurationText.format(seconds: settings.cpu ?? 0)) exceeded (SIGXCPU)")
+            return (.limitExceeded, "cpu limit of \(DurationText.format(seconds: limits.cpu ?? 0)) exceeded (SIGXCPU)")
         case .signalled(let signal) where signal == SIGXFSZ:
-            return (.limitExceeded, "file size limit exceeded (SIGXFSZ)")
+            let limit = limits.fileSize.map { " of \(ByteSize.format(bytes: $0))" } ?? ""
+            return (.limitExceeded, "file size limit\(limit) exceeded (SIGXFSZ)")
         case .signalled(let signal): return (.failed, "killed by \(signalName(Int32(signal)))")
         case .couldNotStart(let why): return (.failed, why)
         }

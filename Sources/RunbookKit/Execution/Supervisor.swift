@@ -1,3 +1,4 @@
+import CRunbookSpawn
 import Foundation
 import Glibc
 
@@ -10,6 +11,8 @@ struct LaunchSpec: Sendable {
     /// Resource names (CPU, FSIZE, NOFILE, NPROC, AS, CORE) with `SOFT` or
     /// `SOFT:HARD` values, set by runbook-init in the job's process.
     var limits: [(String, String)] = []
+    /// The confinement, nil for none.
+    var sandbox: SandboxPolicy? = nil
 }
 
 /// How a supervised process ended.
@@ -27,6 +30,12 @@ struct SupervisedRun: Sendable {
     var cancelledBy: Int32?
     var peakMemoryKB: Int?
     var cpuMicroseconds: Int?
+    var userMicroseconds: Int?
+    var systemMicroseconds: Int?
+    /// Processes the kernel killed at the memory cgroup's limit.
+    var oomKills = 0
+    /// Forks refused at the pids cgroup's limit.
+    var refusedForks = 0
 }
 
 /// Runs one job process under `runbook-init` and watches it: streams its
@@ -37,8 +46,11 @@ struct SupervisedRun: Sendable {
 /// It blocks the calling thread; the spawning thread must outlive the job,
 /// since the init's parent-death signal is tied to it.
 enum Supervisor {
+    /// - Parameter cgroup: the job's cgroups, joined by the spawn child;
+    ///   their `cgroup.kill` takes everything down at the KILL stage, and
+    ///   their counters give the resource usage.
     static func run(
-        _ spec: LaunchSpec, timeout: Int, grace: Int, recorder: OutputRecorder, interruptFD: Int32?
+        _ spec: LaunchSpec, timeout: Int, grace: Int, recorder: OutputRecorder, interruptFD: Int32?, cgroup: JobCgroup? = nil
     ) throws -> SupervisedRun {
         let initPath = try ProcessSpawner.initPath(environment: ProcessInfo.processInfo.environment)
         let stdout = try Pipe(), stderr = try Pipe(), status = try Pipe()
@@ -52,8 +64,11 @@ enum Supervisor {
         let pid: ProcessID
         do {
             pid = try ProcessSpawner.spawn(initArguments, environment: spec.environment, directory: spec.directory,
-                                           descriptors: [devNull, stdout.write, stderr.write, status.write])
+                                           descriptors: [devNull, stdout.write, stderr.write, status.write],
+                                           sandbox: spec.sandbox, cgroupFiles: cgroup?.procFiles ?? [])
+            cgroup?.closeProcFiles()
         } catch {
+            cgroup?.closeProcFiles()
             for fd in [stdout.read, stdout.write, stderr.read, stderr.write, status.read, status.write] { close(fd) }
             return SupervisedRun(termination: .couldNotStart(error.description))
         }
@@ -83,12 +98,13 @@ enum Supervisor {
             case .terminating:
                 recorder.note("still running after the grace period: sending SIGKILL to every process of the job")
                 kill(pid.rawValue, SIGUSR1)
+                cgroup?.killAll()
                 phase = .killing
                 deadline = monotonicSeconds() + 5
             case .killing:
                 recorder.note("runbook-init did not answer: killing it and the job's process group")
                 kill(pid.rawValue, SIGKILL)
-                if let jobGroup { kill(-jobGroup, SIGKILL) }
+                if let jobGroup, (spec.sandbox?.namespaces ?? 0) & Int32(RB_NEW_PID) == 0 { kill(-jobGroup, SIGKILL) }
                 phase = .lastResort
                 deadline = .infinity
             case .lastResort:
@@ -144,8 +160,22 @@ enum Supervisor {
 
         var waitStatus: Int32 = 0
         while waitpid(pid.rawValue, &waitStatus, 0) < 0 && errno == EINTR {}
+        // Whatever the job left in its cgroup (there is nothing left in a
+        // PID namespace whose init has exited) goes too.
+        cgroup?.killAll()
         let reported = parse(String(decoding: statusText, as: UTF8.self), into: &result)
-        if !reported, let jobGroup {
+        if let usage = cgroup?.usage() {
+            result.oomKills = usage.oomKills
+            result.refusedForks = usage.refusedForks
+            if let peak = usage.peakMemoryKB { result.peakMemoryKB = peak }
+            if let user = usage.userMicroseconds, let system = usage.systemMicroseconds {
+                result.userMicroseconds = user
+                result.systemMicroseconds = system
+                result.cpuMicroseconds = user + system
+            }
+        }
+        let inPIDNamespace = (spec.sandbox?.namespaces ?? 0) & Int32(RB_NEW_PID) != 0
+        if !reported, let jobGroup, !inPIDNamespace {
             // runbook-init died without reporting (killed from inside the
             // job, say): the job's group has no keeper any more.
             kill(-jobGroup, SIGKILL)
@@ -181,6 +211,8 @@ enum Supervisor {
                 result.termination = kind == "exit" ? .exited(numbers[0]) : .signalled(numbers[0])
                 result.peakMemoryKB = numbers[1]
                 result.cpuMicroseconds = numbers[2] + numbers[3]
+                result.userMicroseconds = numbers[2]
+                result.systemMicroseconds = numbers[3]
                 return true
             default:
                 continue

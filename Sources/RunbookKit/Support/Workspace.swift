@@ -43,6 +43,8 @@ public struct Workspace: Sendable {
     public var schedules: URL { root.appendingPathComponent("schedules") }
     public var credentials: URL { root.appendingPathComponent("credentials") }
     public var runtimesConfig: URL { root.appendingPathComponent("runtimes.conf") }
+    /// The host's default limits and job user (`HostConfig`).
+    public var hostConfig: URL { root.appendingPathComponent("runbook.conf") }
 
     public var database: URL { state.appendingPathComponent("runbook.db") }
     /// Snapshot contents by hash: `snapshots/ab/abcdef...`.

@@ -1,0 +1,119 @@
+import CRunbookSpawn
+import Foundation
+import Glibc
+
+/// What this machine grants runbook's sandbox, for this user: found from
+/// cheap facts at start (the euid, `/proc`, sysctls, writable cgroup
+/// directories); `runbook doctor` also tries each mechanism for real.
+public struct HostSandbox: Sendable, Equatable {
+    /// The sandbox is on at all (off in `unconfined`: a plain supervised job).
+    public var enabled = true
+    public var uid: uid_t
+    public var gid: gid_t
+    /// Mount, PID, IPC and UTS namespaces can be made (as root, or inside a
+    /// user namespace).
+    public var namespaces = false
+    /// A user namespace is needed for them (runbook does not run as root).
+    public var needsUserNamespace = false
+    public var networkNamespace = false
+    public var cgroupNamespace = false
+    /// `mount_setattr(AT_RECURSIVE)`: the whole tree read-only, submounts included.
+    public var recursiveReadOnly = false
+    public var seccomp = false
+    public var cgroups = CgroupLayout()
+    /// The account jobs run as (root host only), with the reason when there is none.
+    public var jobUser: JobUser?
+    /// Why a mechanism is unavailable, by mechanism name (for `doctor`).
+    public var unavailable: [String: String] = [:]
+
+    public struct JobUser: Sendable, Equatable {
+        public var name: String
+        public var uid: uid_t
+        public var gid: gid_t
+    }
+
+    /// No confinement: the job is supervised (process group, init, rlimits)
+    /// but shares the host's view. Used by tests of supervision itself.
+    public static let unconfined: HostSandbox = {
+        var host = HostSandbox(uid: getuid(), gid: getgid())
+        host.enabled = false
+        return host
+    }()
+
+    init(uid: uid_t, gid: gid_t) {
+        self.uid = uid
+        self.gid = gid
+    }
+
+    /// The facts for this process, with `config.user` as the job user.
+    public static func detect(config: HostConfig) -> HostSandbox {
+        var host = HostSandbox(uid: geteuid(), gid: getegid())
+        let root = host.uid == 0
+        let has = { (kind: String) in access("/proc/self/ns/\(kind)", F_OK) == 0 }
+        if root {
+            host.namespaces = has("mnt") && has("pid") && has("ipc") && has("uts")
+            if !host.namespaces { host.unavailable["namespaces"] = "the kernel has no mount/PID/IPC/UTS namespaces" }
+        } else if let reason = userNamespaceProblem() {
+            host.unavailable["namespaces"] = reason
+        } else {
+            host.needsUserNamespace = true
+            host.namespaces = has("mnt") && has("pid") && has("ipc") && has("uts") && has("user")
+        }
+        host.networkNamespace = host.namespaces && has("net")
+        host.cgroupNamespace = host.namespaces && has("cgroup")
+        if !host.networkNamespace { host.unavailable["network namespace"] = host.unavailable["namespaces"] ?? "the kernel has no network namespaces" }
+        host.recursiveReadOnly = host.namespaces && kernelAtLeast(5, 12)
+        if host.namespaces && !host.recursiveReadOnly {
+            host.unavailable["read-only root"] = "mount_setattr needs Linux 5.12"
+        }
+        host.seccomp = rb_seccomp_supported() != 0 && access("/proc/sys/kernel/seccomp/actions_avail", F_OK) == 0
+        if !host.seccomp { host.unavailable["seccomp"] = "the kernel or this architecture has no seccomp filter support" }
+        host.cgroups = CgroupLayout.detect()
+        if root {
+            if config.user == "root" || config.user == "0" {
+                host.unavailable["user switch"] = "runbook.conf says user = root"
+            } else if !host.namespaces {
+                host.unavailable["user switch"] = "without a mount namespace the job user could not reach its private directories"
+            } else if let user = lookUpUser(config.user) {
+                host.jobUser = user
+            } else {
+                host.unavailable["user switch"] = "no account '\(config.user)' (runbook.conf user)"
+            }
+        } else {
+            host.unavailable["user switch"] = "runbook does not run as root: jobs run as its own user"
+        }
+        return host
+    }
+
+    static func lookUpUser(_ name: String) -> JobUser? {
+        if let number = UInt32(name) {
+            guard let entry = getpwuid(number) else { return JobUser(name: name, uid: number, gid: number) }
+            return JobUser(name: String(cString: entry.pointee.pw_name), uid: number, gid: entry.pointee.pw_gid)
+        }
+        guard let entry = getpwnam(name) else { return nil }
+        return JobUser(name: name, uid: entry.pointee.pw_uid, gid: entry.pointee.pw_gid)
+    }
+
+    /// Why an unprivileged user cannot make a user namespace here, if so.
+    static func userNamespaceProblem() -> String? {
+        func sysctl(_ path: String) -> Int? {
+            (try? String(contentsOfFile: path, encoding: .utf8)).flatMap { Int($0.trimmingWhitespace()) }
+        }
+        if access("/proc/self/ns/user", F_OK) != 0 { return "the kernel has no user namespaces" }
+        if sysctl("/proc/sys/user/max_user_namespaces") == 0 { return "user.max_user_namespaces is 0" }
+        if sysctl("/proc/sys/kernel/unprivileged_userns_clone") == 0 { return "kernel.unprivileged_userns_clone is 0" }
+        if sysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == 1 {
+            return "AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns = 1)"
+        }
+        return nil
+    }
+
+    static func kernelAtLeast(_ major: Int, _ minor: Int) -> Bool {
+        var name = utsname()
+        uname(&name)
+        let release = withUnsafeBytes(of: name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let numbers = release.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
+        guard numbers.count == 2 else { return false }
+        return (numbers[0], numbers[1]) >= (major, minor)
+    }
+}

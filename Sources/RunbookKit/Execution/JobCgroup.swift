@@ -1,0 +1,215 @@
+import Foundation
+import Glibc
+
+/// Where this machine's cgroup hierarchies are, and which of them runbook
+/// can use (found once per process, see `HostSandbox`).
+public struct CgroupLayout: Sendable, Equatable {
+    /// v1 hierarchies by controller (`memory`, `pids`, `cpuacct`): the
+    /// directory under which job cgroups go (this process's own cgroup
+    /// there, plus `runbook`).
+    public var v1: [String: String] = [:]
+    /// The unified (v2) hierarchy's directory for job cgroups, if writable.
+    public var v2: String?
+    /// Controllers the v2 directory can give its children (`memory`, `pids`, `cpu`).
+    public var v2Controllers: Set<String> = []
+
+    /// Reads `/proc/self/mountinfo` and `/proc/self/cgroup`; keeps only the
+    /// places this process may create directories in.
+    public static func detect() -> CgroupLayout {
+        var layout = CgroupLayout()
+        guard let mountinfo = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8),
+              let membership = try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8) else { return layout }
+        var ownPath: [String: String] = [:]
+        for line in membership.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            guard parts.count == 3 else { continue }
+            if parts[0] == "0" { ownPath[""] = String(parts[2]) }
+            for controller in parts[1].split(separator: ",") { ownPath[String(controller)] = String(parts[2]) }
+        }
+        for line in mountinfo.split(separator: "\n") {
+            let halves = line.components(separatedBy: " - ")
+            guard halves.count == 2 else { continue }
+            let left = halves[0].split(separator: " "), right = halves[1].split(separator: " ")
+            guard left.count >= 5, right.count >= 3 else { continue }
+            let mountPoint = String(left[4])
+            if right[0] == "cgroup2", layout.v2 == nil, let own = ownPath[""] {
+                let base = mountPoint + (own == "/" ? "" : own) + "/runbook"
+                if prepare(base) {
+                    layout.v2 = base
+                    let available = (try? String(contentsOfFile: base + "/cgroup.controllers", encoding: .utf8)) ?? ""
+                    let wanted = available.split(whereSeparator: \.isWhitespace).map(String.init).filter { ["memory", "pids", "cpu"].contains($0) }
+                    if !wanted.isEmpty {
+                        _ = writeFile(base + "/cgroup.subtree_control", wanted.map { "+\($0)" }.joined(separator: " "))
+                    }
+                    let enabled = (try? String(contentsOfFile: base + "/cgroup.subtree_control", encoding: .utf8)) ?? ""
+                    layout.v2Controllers = Set(enabled.split(whereSeparator: \.isWhitespace).map(String.init))
+                }
+            } else if right[0] == "cgroup" {
+                let options = right[2].split(separator: ",").map(String.init)
+                for controller in ["memory", "pids", "cpuacct"] where options.contains(controller) && layout.v1[controller] == nil {
+                    guard let own = ownPath[controller] else { continue }
+                    let base = mountPoint + (own == "/" ? "" : own) + "/runbook"
+                    if prepare(base) { layout.v1[controller] = base }
+                }
+            }
+        }
+        return layout
+    }
+
+    /// Creates `directory` if needed; true if this process can make job cgroups in it.
+    private static func prepare(_ directory: String) -> Bool {
+        if mkdir(directory, 0o755) != 0 && errno != EEXIST { return false }
+        return access(directory, W_OK) == 0
+    }
+}
+
+/// One job's cgroups, made before the job starts and removed after it:
+/// the v1 memory, pids and cpuacct controllers where they are writable,
+/// and a v2 cgroup for `cgroup.kill` (and its controllers on a v2-only
+/// host). The spawn child joins them by writing to `procFiles`.
+final class JobCgroup {
+    private(set) var directories: [String: String] = [:]   // "memory", "pids", "cpuacct", "v2"
+    private(set) var procFiles: [Int32] = []
+    private let v2Controllers: Set<String>
+
+    /// Creates the cgroups named `name` and sets the limits.
+    /// - Throws: `RunError` when a limit cannot be written (the job would run unlimited).
+    init(name: String, layout: CgroupLayout, limits: JobLimits) throws {
+        v2Controllers = layout.v2Controllers
+        var made: [String: String] = [:]
+        for (controller, base) in layout.v1 where mkdir(base + "/" + name, 0o755) == 0 || errno == EEXIST {
+            made[controller] = base + "/" + name
+        }
+        if let base = layout.v2, mkdir(base + "/" + name, 0o755) == 0 || errno == EEXIST {
+            made["v2"] = base + "/" + name
+        }
+        directories = made
+        do {
+            if let memory = limits.memory {
+                if let directory = made["memory"] {
+                    try Self.write(directory + "/memory.limit_in_bytes", String(memory))
+                    // Swap counts too, where the kernel accounts it: a hog must not page out the host.
+                    if FileManager.default.fileExists(atPath: directory + "/memory.memsw.limit_in_bytes") {
+                        try Self.write(directory + "/memory.memsw.limit_in_bytes", String(memory))
+                    }
+                } else if let directory = made["v2"], v2Controllers.contains("memory") {
+                    try Self.write(directory + "/memory.max", String(memory))
+                    _ = writeFile(directory + "/memory.swap.max", "0")
+                }
+            }
+            if let processes = limits.processes {
+                if let directory = made["pids"] {
+                    try Self.write(directory + "/pids.max", String(processes))
+                } else if let directory = made["v2"], v2Controllers.contains("pids") {
+                    try Self.write(directory + "/pids.max", String(processes))
+                }
+            }
+            for directory in made.values {
+                let fd = open(directory + "/cgroup.procs", O_WRONLY | O_CLOEXEC)
+                guard fd >= 0 else { throw RunError("cannot open \(directory)/cgroup.procs: \(Errno.current)") }
+                procFiles.append(fd)
+            }
+        } catch {
+            remove()
+            throw error
+        }
+    }
+
+    deinit { closeProcFiles() }
+
+    /// Which limits are enforced by a cgroup (not an rlimit).
+    var enforcesMemory: Bool { directories["memory"] != nil || (directories["v2"] != nil && v2Controllers.contains("memory")) }
+    var enforcesProcesses: Bool { directories["pids"] != nil || (directories["v2"] != nil && v2Controllers.contains("pids")) }
+    var canKill: Bool { directories["v2"].map { FileManager.default.fileExists(atPath: $0 + "/cgroup.kill") } ?? false }
+
+    func closeProcFiles() {
+        for fd in procFiles { close(fd) }
+        procFiles = []
+    }
+
+    /// SIGKILL to every process in the cgroup (setsid escapees included), at once.
+    @discardableResult
+    func killAll() -> Bool {
+        guard let directory = directories["v2"] else { return false }
+        return writeFile(directory + "/cgroup.kill", "1")
+    }
+
+    /// What the cgroups counted while the job ran.
+    struct Usage: Sendable, Equatable {
+        var peakMemoryKB: Int?
+        var userMicroseconds: Int?
+        var systemMicroseconds: Int?
+        /// Processes the kernel OOM-killed for the memory limit.
+        var oomKills = 0
+        /// Forks refused at the process limit.
+        var refusedForks = 0
+    }
+
+    func usage() -> Usage {
+        var usage = Usage()
+        if let directory = directories["memory"] {
+            usage.peakMemoryKB = Self.number(directory + "/memory.max_usage_in_bytes").map { $0 / 1024 }
+            usage.oomKills = Self.field("oom_kill", in: directory + "/memory.oom_control") ?? 0
+        } else if let directory = directories["v2"], v2Controllers.contains("memory") {
+            usage.peakMemoryKB = Self.number(directory + "/memory.peak").map { $0 / 1024 }
+            usage.oomKills = Self.field("oom_kill", in: directory + "/memory.events") ?? 0
+        }
+        if let directory = directories["pids"] {
+            usage.refusedForks = Self.field("max", in: directory + "/pids.events") ?? 0
+        } else if let directory = directories["v2"], v2Controllers.contains("pids") {
+            usage.refusedForks = Self.field("max", in: directory + "/pids.events") ?? 0
+        }
+        if let directory = directories["cpuacct"] {
+            usage.userMicroseconds = Self.number(directory + "/cpuacct.usage_user").map { $0 / 1000 }
+            usage.systemMicroseconds = Self.number(directory + "/cpuacct.usage_sys").map { $0 / 1000 }
+        } else if let directory = directories["v2"] {
+            usage.userMicroseconds = Self.field("user_usec", in: directory + "/cpu.stat")
+            usage.systemMicroseconds = Self.field("system_usec", in: directory + "/cpu.stat")
+        }
+        return usage
+    }
+
+    /// Removes the cgroups; processes that are still dying get a moment
+    /// (a cgroup with members cannot be removed).
+    func remove() {
+        closeProcFiles()
+        killAll()
+        for directory in directories.values {
+            var tries = 0
+            while rmdir(directory) != 0 && errno == EBUSY && tries < 200 {
+                tries += 1
+                usleep(5_000)
+            }
+        }
+        directories = [:]
+    }
+
+    private static func write(_ path: String, _ value: String) throws {
+        guard writeFile(path, value) else { throw RunError("cannot set \(path) to \(value): \(Errno.current)") }
+    }
+
+    private static func number(_ path: String) -> Int? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        return Int(text.trimmingWhitespace())
+    }
+
+    /// `NAME VALUE` lines (memory.oom_control, pids.events, cpu.stat).
+    private static func field(_ name: String, in path: String) -> Int? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") {
+            let words = line.split(separator: " ")
+            if words.count == 2, words[0] == name { return Int(words[1]) }
+        }
+        return nil
+    }
+}
+
+/// Writes `value` to a (control) file without creating it; true on success.
+@discardableResult
+func writeFile(_ path: String, _ value: String) -> Bool {
+    let fd = open(path, O_WRONLY | O_CLOEXEC)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    let bytes = Array(value.utf8)
+    return write(fd, bytes, bytes.count) == bytes.count
+}
