@@ -8,6 +8,7 @@ public enum RunbookCLI {
         ListCommand.self, ShowCommand.self, CheckCommand.self, TestCommand.self, RunCommand.self,
         PublishCommand.self, RevertCommand.self, RollbackCommand.self, VersionsCommand.self, DiffCommand.self,
         SchedulesCommand.self, NextCommand.self, ServeCommand.self, StatusCommand.self, JobsCommand.self, LogsCommand.self, CredentialsCommand.self,
+        DoctorCommand.self,
     ]
 
     /// Runs `arguments` (without the program name) and returns the exit status.

@@ -137,7 +137,12 @@ public struct JobRunner: Sendable {
                 programs: command.filter { $0.hasPrefix("/") } + [initPath])
             let policy = SandboxPolicy(host: sandbox, limits: limits, paths: paths,
                                        cgroupMemory: cgroup?.enforcesMemory ?? false, cgroupProcesses: cgroup?.enforcesProcesses ?? false)
-            for gap in policy.gaps where sandbox.enabled { recorder.note("sandbox: not enforced here: \(gap)") }
+            // Say so in the job's log when what its header asks for is not enforced.
+            for gap in policy.gaps where sandbox.enabled {
+                let key = gap.prefix { $0 != ":" }
+                if key == "memory" || key == "processes", !request.settings.givenKeys.contains(String(key)) { continue }
+                recorder.note("sandbox: not enforced here: \(gap)")
+            }
             if let user = policy.user {
                 try Self.handOver([scratch, scratch.appendingPathComponent("home"), scratch.appendingPathComponent("tmp")], to: user, recursive: false)
                 try Self.handOver([data], to: user, recursive: true)
@@ -185,11 +190,11 @@ public struct JobRunner: Sendable {
     }
 
     /// The status and the reason, in words, of a supervised run. A job that
-    /// did not succeed after hitting a cgroup limit is `limit-exceeded` with
-    /// that limit, whatever signal or exit code it ended with.
+    /// hit a cgroup limit (a process OOM-killed, a fork refused) is
+    /// `limit-exceeded` with that limit, whatever its exit code: some of
+    /// its work did not happen.
     static func outcome(of run: SupervisedRun, limits: JobLimits) -> (JobStatus, String) {
-        let succeeded = run.termination == .exited(0) && !run.timedOut && run.cancelledBy == nil
-        if !succeeded && run.cancelledBy == nil {
+        if run.cancelledBy == nil {
             if run.oomKills > 0 {
                 let limit = limits.memory.map { " of \(ByteSize.format(bytes: $0))" } ?? ""
                 return (.limitExceeded, "memory limit\(limit) exceeded (\(run.oomKills) process\(run.oomKills == 1 ? "" : "es") killed)")
