@@ -63,8 +63,9 @@ struct LifecycleTests {
 
     @Test func outputIsLive() throws {
         let root = try RunbookProcess.Root()
-        let gate = root.url.appendingPathComponent("gate")
-        try root.write("runbooks/slow.sh", "echo first\nwhile [ ! -e \(gate.path) ]; do sleep 0.02; done\necho second\n")
+        // RUNBOOK_DATA is the one place both the sandboxed job and the host see.
+        let gate = root.url.appendingPathComponent(".runbook/data/slow.test/gate")
+        try root.write("runbooks/slow.sh", "echo first\nwhile [ ! -e $RUNBOOK_DATA/gate ]; do sleep 0.02; done\necho second\n")
         let started = root.start(["test", "slow"])
         // The first line arrives while the job is still waiting on the gate.
         let handle = started.stdout.fileHandleForReading
@@ -108,8 +109,8 @@ struct LifecycleTests {
 
     @Test func interruptCancelsTheJob() throws {
         let root = try RunbookProcess.Root()
-        let marker = root.url.appendingPathComponent("started")
-        try root.write("runbooks/long.sh", "touch \(marker.path)\nsleep 300\n")
+        let marker = root.url.appendingPathComponent(".runbook/data/long.test/started")
+        try root.write("runbooks/long.sh", "touch $RUNBOOK_DATA/started\nsleep 300\n")
         let started = root.start(["test", "long"])
         #expect(eventually { FileManager.default.fileExists(atPath: marker.path) })
         kill(started.process.processIdentifier, SIGINT)

@@ -7,20 +7,21 @@ import Testing
 struct RobustnessTests {
     @Test func killingRunbookLeavesAnHonestRecordAndNoProcess() throws {
         let root = try RunbookProcess.Root()
-        let pids = root.url.appendingPathComponent("pids")
+        // The job runs in its own PID namespace: its processes are found on
+        // the host by their unusual command lines, not by `$!`.
+        let marker = "300.\(getpid() % 10000)"
         try root.write("runbooks/stuck.sh", """
-            sleep 300 & echo $! >> \(pids.path)
-            setsid sleep 300 & echo $! >> \(pids.path)
-            echo $$ >> \(pids.path)
-            sleep 300
+            sleep \(marker)1 &
+            setsid sleep \(marker)2 &
+            sleep \(marker)3
             """)
         try root.run("publish", "stuck")
         let started = root.start(["run", "stuck"])
-        #expect(eventually { ((try? String(contentsOf: pids, encoding: .utf8)) ?? "").split(separator: "\n").count == 3 })
+        #expect(eventually { processes(containing: "sleep \(marker)").count == 3 })
         kill(started.process.processIdentifier, SIGKILL)
         started.process.waitUntilExit()
-        let jobPids = try String(contentsOf: pids, encoding: .utf8).split(separator: "\n").compactMap { pid_t($0) }
-        #expect(eventually { jobPids.allSatisfy { !isRunning($0) } }, "job processes outlived runbook: \(jobPids.filter(isRunning))")
+        #expect(eventually { processes(containing: "sleep \(marker)").isEmpty },
+                "job processes outlived runbook: \(processes(containing: "sleep \(marker)"))")
         let job = try #require(try root.jobs().first)
         #expect(job["status"] as? String == "interrupted")
         #expect((job["reason"] as? String)?.contains("ended without recording a result") == true)

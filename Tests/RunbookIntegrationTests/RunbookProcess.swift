@@ -112,3 +112,14 @@ func isRunning(_ pid: pid_t) -> Bool {
           let close = stat.lastIndex(of: ")") else { return false }
     return !stat[stat.index(after: close)...].hasPrefix(" Z")
 }
+
+/// Host pids of live processes whose command line (arguments joined by
+/// spaces) contains `text`; zombies do not count.
+func processes(containing text: String) -> [pid_t] {
+    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+    return entries.compactMap { pid_t($0) }.filter { pid in
+        guard pid != getpid(), let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"), !data.isEmpty else { return false }
+        let line = String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
+        return line.contains(text) && isRunning(pid)
+    }
+}

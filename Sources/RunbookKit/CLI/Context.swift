@@ -67,7 +67,7 @@ public final class Context: @unchecked Sendable {
         var runner = JobRunner(workspace: try workspace(), store: try store(), tools: try tools(), hostName: hostName, now: now)
         runner.hostEnvironment = environment
         runner.hostConfig = try HostConfig.load(try workspace())
-        runner.sandbox = HostSandbox.detect(config: runner.hostConfig)
+        runner.sandbox = runner.hostConfig.sandbox ? HostSandbox.detect(config: runner.hostConfig) : .unconfined
         return runner
     }
 

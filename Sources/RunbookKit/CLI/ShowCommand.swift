@@ -30,8 +30,14 @@ struct ShowCommand: Command {
         var published: Revision?
         var lastJob: JobRecord?
         var schedules: [ScheduleSummary]
+        /// The limits a manual or scheduled run gets (header, else runbook.conf, else defaults).
+        var limits: JobLimits?
+        /// How such a run is confined on this machine.
+        var sandbox: [String]?
 
-        enum CodingKeys: String, CodingKey { case summary = "runbook", settings, published, lastJob = "last_job", schedules }
+        enum CodingKeys: String, CodingKey {
+            case summary = "runbook", settings, published, lastJob = "last_job", schedules, limits, sandbox
+        }
     }
 
     func run(_ context: Context) throws -> Int32 {
@@ -45,8 +51,21 @@ struct ShowCommand: Command {
         let schedules = ScheduleCatalog.scan(try context.workspace()).bound(to: name).map {
             ScheduleSummary($0, published: published != nil, now: context.now(), count: 3)
         }
-        let details = Details(summary: summary, settings: catalog.runbooks[name]?.settings,
+        var details = Details(summary: summary, settings: catalog.runbooks[name]?.settings,
                               published: published, lastJob: try store.latestJob(of: name), schedules: schedules)
+        if let settings = details.settings {
+            let workspace = try context.workspace()
+            let config = try HostConfig.load(workspace)
+            let limits = JobLimits(settings: settings, host: config, dryRun: false)
+            let host = config.sandbox ? HostSandbox.detect(config: config) : .unconfined
+            let cgroups = host.enabled ? host.cgroups : CgroupLayout()
+            let memory = cgroups.v1["memory"] != nil || cgroups.v2Controllers.contains("memory")
+            let processes = cgroups.v1["pids"] != nil || cgroups.v2Controllers.contains("pids")
+            let paths = SandboxPolicy.Paths(state: workspace.state.path, credentials: workspace.credentials.path,
+                                            scratch: workspace.scratch.path, data: workspace.data.path, programs: [])
+            details.limits = limits
+            details.sandbox = SandboxPolicy(host: host, limits: limits, paths: paths, cgroupMemory: memory, cgroupProcesses: processes).summary
+        }
         if output.json {
             context.console.out(try renderJSON(details))
             return 0
@@ -67,12 +86,19 @@ struct ShowCommand: Command {
             }
             lines.append("  parameters:  \(parameters.isEmpty ? "none" : parameters.joined(separator: ", "))")
             lines.append("  credentials: \(settings.credentials.isEmpty ? "none" : settings.credentials.joined(separator: ", "))")
-            var limits = "timeout \(DurationText.format(seconds: settings.timeout)), output \(ByteSize.format(bytes: settings.output))"
-            if let memory = settings.memory { limits += ", memory \(ByteSize.format(bytes: memory))" }
-            if let cpu = settings.cpu { limits += ", cpu \(DurationText.format(seconds: cpu))" }
-            if let processes = settings.processes { limits += ", processes \(processes)" }
-            lines.append("  limits:      \(limits)")
+            if let effective = details.limits {
+                var limits = "timeout \(DurationText.format(seconds: effective.timeout)), output \(ByteSize.format(bytes: effective.output))"
+                if let memory = effective.memory { limits += ", memory \(ByteSize.format(bytes: memory))" }
+                if let cpu = effective.cpu { limits += ", cpu \(DurationText.format(seconds: cpu))" }
+                if let processes = effective.processes { limits += ", processes \(processes)" }
+                if let size = effective.fileSize { limits += ", file size \(ByteSize.format(bytes: size))" }
+                if let files = effective.openFiles { limits += ", open files \(files)" }
+                lines.append("  limits:      \(limits)")
+            }
             lines.append("  network:     \(settings.network ? "on" : "off") (dry runs: \(settings.testNetwork ? "on" : "off"))")
+            for (index, line) in (details.sandbox ?? []).enumerated() {
+                lines.append("  \(index == 0 ? "sandbox:    " : "            ") \(line)")
+            }
         }
         for problem in summary.problems { lines.append("  problem:     \(problem)") }
         if details.schedules.isEmpty { lines.append("  schedules:   none") }

@@ -13,6 +13,7 @@ import Foundation
 /// file-size = 1G       # RLIMIT_FSIZE
 /// open-files = 1024    # RLIMIT_NOFILE
 /// user = nobody        # who jobs run as when runbook runs as root
+/// sandbox = on         # off: supervision and rlimits only (no namespaces, cgroups, seccomp)
 /// ```
 public struct HostConfig: Sendable, Equatable, Codable {
     public var memory: Int? = 512 << 20
@@ -24,10 +25,12 @@ public struct HostConfig: Sendable, Equatable, Codable {
     public var openFiles: Int? = 1024
     /// The account jobs run as when runbook runs as root (`root` keeps root).
     public var user: String = "nobody"
+    /// Off: jobs are supervised and rlimited but not confined.
+    public var sandbox: Bool = true
 
     public init() {}
 
-    public static let keys = ["memory", "cpu", "processes", "output", "timeout", "file-size", "open-files", "user"]
+    public static let keys = ["memory", "cpu", "processes", "output", "timeout", "file-size", "open-files", "user", "sandbox"]
 
     /// Reads `workspace.hostConfig`; built-in defaults if the file is absent.
     /// - Throws: `CatalogErrors` with `runbook.conf:LINE:COLUMN` for unknown keys and bad values.
@@ -92,6 +95,12 @@ public struct HostConfig: Sendable, Equatable, Codable {
         case "timeout": timeout = try seconds()
         case "file-size": fileSize = try size()
         case "open-files": openFiles = try count()
+        case "sandbox":
+            switch value.lowercased() {
+            case "on", "yes", "true": sandbox = true
+            case "off", "no", "false": sandbox = false
+            default: throw HostConfigProblem(message: "sandbox must be 'on' or 'off', not '\(value)'")
+            }
         case "user":
             guard !value.isEmpty else { throw HostConfigProblem(message: "user needs an account name or uid") }
             user = value

@@ -177,6 +177,24 @@ public struct SandboxPolicy: Sendable, Equatable {
         return steps
     }
 
+    /// One line per aspect of the confinement, for `runbook show`.
+    public var summary: [String] {
+        guard namespaces != 0 else { return ["not confined: supervision and rlimits only"] + gaps }
+        var lines: [String] = []
+        var kinds = ["mount", "pid", "ipc", "uts"]
+        if namespaces & Int32(RB_NEW_NET) != 0 { kinds.append("net (no network)") }
+        if namespaces & Int32(RB_NEW_USER) != 0 { kinds.append("user") }
+        if cgroupNamespace { kinds.append("cgroup") }
+        lines.append("namespaces: " + kinds.joined(separator: ", "))
+        if mounts.contains(.readOnly("/")) {
+            lines.append("file system: read-only; writable: scratch (HOME, TMPDIR), RUNBOOK_DATA, /tmp")
+        }
+        lines.append("hidden: state directory, credentials file, /root, other runbooks' data")
+        lines.append("runs as: " + (user.map { "\($0.name) (uid \($0.uid))" } ?? "runbook's own user"))
+        lines.append("no-new-privs" + (seccomp ? ", seccomp deny-list" : ""))
+        return lines + gaps.map { "not enforced: \($0)" }
+    }
+
     /// `path` is `directory` or below it.
     static func isInside(_ path: String, _ directory: String) -> Bool {
         path == directory || path.hasPrefix(directory.hasSuffix("/") ? directory : directory + "/")
