@@ -160,3 +160,31 @@ extension SandboxPolicy {
         return policy
     }
 }
+
+/// Spawn-to-exit timings for `runbook-bench sandbox` (bench/sandbox.sh):
+/// the sandbox's spawn path, measured from outside the library.
+public enum SandboxBenchmark {
+    /// Milliseconds from spawning `arguments` under `policy` (nil: no
+    /// sandbox) to reaping it; with per-job cgroups made, joined and
+    /// removed when `cgroups` is given.
+    public static func spawnToExit(_ arguments: [String], policy: SandboxPolicy?, cgroups: CgroupLayout? = nil,
+                                   limits: JobLimits? = nil) throws -> Double {
+        let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
+        defer { close(devNull) }
+        let start = Supervisor.monotonicSeconds()
+        var cgroup: JobCgroup?
+        if let cgroups, let limits { cgroup = try JobCgroup(name: "bench-\(getpid())", layout: cgroups, limits: limits) }
+        let pid = try ProcessSpawner.spawn(arguments, environment: [:], directory: nil, descriptors: [devNull, devNull, devNull],
+                                           sandbox: policy, cgroupFiles: cgroup?.procFiles ?? [])
+        var status: Int32 = 0
+        while waitpid(pid.rawValue, &status, 0) < 0 && errno == EINTR {}
+        cgroup?.remove()
+        guard status == 0 else { throw RunError("\(arguments[0]) exited with status \(status) under the sandbox") }
+        return (Supervisor.monotonicSeconds() - start) * 1000
+    }
+
+    /// The installed runbook-init (beside the running executable).
+    public static func initPath() throws -> String {
+        try ProcessSpawner.initPath(environment: ProcessInfo.processInfo.environment)
+    }
+}
