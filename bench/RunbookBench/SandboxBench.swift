@@ -2,9 +2,10 @@ import Foundation
 import Glibc
 import RunbookKit
 
-/// `runbook-bench sandbox [ITERATIONS]`: spawn-to-exit of /bin/true (under
-/// runbook-init, as a job runs) through the sandbox, beside bare
-/// posix_spawn in the same run; median and p99 in milliseconds.
+/// `runbook-bench sandbox [ITERATIONS]`: spawn-to-exit of /bin/true through
+/// the sandbox alone (as pid 1 of its namespaces) and under runbook-init (as
+/// a job runs), beside bare posix_spawn in the same run; median and p99 in
+/// milliseconds.
 func runSandboxBench(arguments: [String]) throws {
     let iterations = arguments.first.flatMap { Int($0) } ?? 2000
     let truePath = access("/bin/true", X_OK) == 0 ? "/bin/true" : "/usr/bin/true"
@@ -52,6 +53,7 @@ func runSandboxBench(arguments: [String]) throws {
 
     var rows: [(String, () throws -> Double)] = [
         ("bare posix_spawn /bin/true", bare),
+        ("sandbox default, /bin/true as pid 1 (no init)", { try SandboxBenchmark.spawnToExit([truePath], policy: policy(network: true)) }),
         ("runbook-init + /bin/true, no sandbox", { try SandboxBenchmark.spawnToExit(job, policy: nil) }),
         ("sandbox default (mnt,pid,ipc,uts,ro root)", { try SandboxBenchmark.spawnToExit(job, policy: policy(network: true)) }),
         ("sandbox, network off (+net ns)", { try SandboxBenchmark.spawnToExit(job, policy: policy(network: false)) }),

@@ -52,7 +52,7 @@ struct LogsCommand: Command {
             }
             job = found
         }
-        let file = try context.runner().logFile(for: job.id)
+        let file = try context.workspace().logs.appendingPathComponent("\(job.id.rawValue).log")
         guard let handle = FileHandle(forReadingAtPath: file.path) else {
             if job.status.isFinal { context.console.err("job #\(job.id) recorded no output") }
             return 0
@@ -67,7 +67,21 @@ struct LogsCommand: Command {
             }
         }
         if !pending.isEmpty { emit(pending[...], context: context) }
+        if let usage = Self.usage(of: job) { context.console.err("runbook: job #\(job.id) \(job.status.rawValue): \(usage)") }
         return 0
+    }
+
+    /// `peak memory 12M, CPU 0.41s user + 0.02s system` for a finished job.
+    static func usage(of job: JobRecord) -> String? {
+        guard job.status.isFinal else { return nil }
+        var parts: [String] = []
+        if let peak = job.peakMemoryKB { parts.append("peak memory \(ByteSize.format(bytes: (peak + 1023) / 1024 * 1024 * 1024))") }
+        if let user = job.userCPUMicroseconds, let system = job.systemCPUMicroseconds {
+            parts.append(String(format: "CPU %.2fs user + %.2fs system", Double(user) / 1e6, Double(system) / 1e6))
+        } else if let cpu = job.cpuMicroseconds {
+            parts.append(String(format: "CPU %.2fs", Double(cpu) / 1e6))
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: ", ")
     }
 
     /// Prints one log line (`TIMESTAMP STREAM TEXT`).

@@ -85,7 +85,15 @@ public struct HostSandbox: Sendable, Equatable {
         return host
     }
 
+    /// The account from /etc/passwd (read directly: loading the NSS modules
+    /// behind getpwnam costs more than the rest of a job's set-up), else
+    /// from getpwnam (LDAP and other directories).
     static func lookUpUser(_ name: String) -> JobUser? {
+        for line in (readSmallFile("/etc/passwd") ?? "").split(separator: "\n") {
+            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
+            guard fields.count >= 4, let uid = UInt32(fields[2]), let gid = UInt32(fields[3]) else { continue }
+            if fields[0] == name || (UInt32(name) == uid) { return JobUser(name: String(fields[0]), uid: uid, gid: gid) }
+        }
         if let number = UInt32(name) {
             guard let entry = getpwuid(number) else { return JobUser(name: name, uid: number, gid: number) }
             return JobUser(name: String(cString: entry.pointee.pw_name), uid: number, gid: entry.pointee.pw_gid)
@@ -97,7 +105,7 @@ public struct HostSandbox: Sendable, Equatable {
     /// Why an unprivileged user cannot make a user namespace here, if so.
     static func userNamespaceProblem() -> String? {
         func sysctl(_ path: String) -> Int? {
-            (try? String(contentsOfFile: path, encoding: .utf8)).flatMap { Int($0.trimmingWhitespace()) }
+            readSmallFile(path).flatMap { Int($0.trimmingWhitespace()) }
         }
         if access("/proc/self/ns/user", F_OK) != 0 { return "the kernel has no user namespaces" }
         if sysctl("/proc/sys/user/max_user_namespaces") == 0 { return "user.max_user_namespaces is 0" }

@@ -76,6 +76,9 @@ public struct JobRecord: Sendable, Codable, Equatable {
     public var parameters: [String: String]
     /// The owner process's boot id and start time, see `ProcessIdentity`.
     public var ownerStart: String? = nil
+    /// CPU time in user and kernel mode (`cpuMicroseconds` is their sum).
+    public var userCPUMicroseconds: Int? = nil
+    public var systemCPUMicroseconds: Int? = nil
 
     enum CodingKeys: String, CodingKey {
         case id, runbook, revision, snapshot, trigger, schedule, slot, attempt, parent, status, reason, signal, host, truncated, parameters
@@ -123,4 +126,6 @@ public struct JobCompletion: Sendable {
     public var cpuMicroseconds: Int?
     public var outputBytes: Int
     public var truncated: Bool
+    public var userCPUMicroseconds: Int? = nil
+    public var systemCPUMicroseconds: Int? = nil
 }

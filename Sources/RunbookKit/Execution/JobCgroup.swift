@@ -17,8 +17,7 @@ public struct CgroupLayout: Sendable, Equatable {
     /// places this process may create directories in.
     public static func detect() -> CgroupLayout {
         var layout = CgroupLayout()
-        guard let mountinfo = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8),
-              let membership = try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8) else { return layout }
+        guard let mountinfo = readSmallFile("/proc/self/mountinfo"), let membership = readSmallFile("/proc/self/cgroup") else { return layout }
         var ownPath: [String: String] = [:]
         for line in membership.split(separator: "\n") {
             let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
@@ -26,22 +25,22 @@ public struct CgroupLayout: Sendable, Equatable {
             if parts[0] == "0" { ownPath[""] = String(parts[2]) }
             for controller in parts[1].split(separator: ",") { ownPath[String(controller)] = String(parts[2]) }
         }
-        for line in mountinfo.split(separator: "\n") {
-            let halves = line.components(separatedBy: " - ")
-            guard halves.count == 2 else { continue }
-            let left = halves[0].split(separator: " "), right = halves[1].split(separator: " ")
-            guard left.count >= 5, right.count >= 3 else { continue }
-            let mountPoint = String(left[4])
+        for line in mountinfo.split(separator: "\n") where line.contains("cgroup") {
+            // `ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [TAGS...] - FSTYPE SOURCE SUPEROPTIONS`
+            let words = line.split(separator: " ")
+            guard let dash = words.firstIndex(of: "-"), dash >= 5, words.count >= dash + 4 else { continue }
+            let mountPoint = String(words[4])
+            let right = Array(words[(dash + 1)...])
             if right[0] == "cgroup2", layout.v2 == nil, let own = ownPath[""] {
                 let base = mountPoint + (own == "/" ? "" : own) + "/runbook"
                 if prepare(base) {
                     layout.v2 = base
-                    let available = (try? String(contentsOfFile: base + "/cgroup.controllers", encoding: .utf8)) ?? ""
+                    let available = readSmallFile(base + "/cgroup.controllers") ?? ""
                     let wanted = available.split(whereSeparator: \.isWhitespace).map(String.init).filter { ["memory", "pids", "cpu"].contains($0) }
                     if !wanted.isEmpty {
                         _ = writeFile(base + "/cgroup.subtree_control", wanted.map { "+\($0)" }.joined(separator: " "))
                     }
-                    let enabled = (try? String(contentsOfFile: base + "/cgroup.subtree_control", encoding: .utf8)) ?? ""
+                    let enabled = readSmallFile(base + "/cgroup.subtree_control") ?? ""
                     layout.v2Controllers = Set(enabled.split(whereSeparator: \.isWhitespace).map(String.init))
                 }
             } else if right[0] == "cgroup" {
@@ -63,7 +62,7 @@ public struct CgroupLayout: Sendable, Equatable {
     /// kernel's cgroup lock in its fast state. Best effort; root only.
     public static func warmUp() {
         guard geteuid() == 0,
-              let membership = try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8),
+              let membership = readSmallFile("/proc/self/cgroup"),
               let line = membership.split(separator: "\n").first(where: { $0.contains(":pids:") || $0.contains(":memory:") }),
               let path = line.split(separator: ":", maxSplits: 2).last else { return }
         let controller = line.contains(":pids:") ? "pids" : "memory"
@@ -105,7 +104,7 @@ final class JobCgroup {
                 if let directory = made["memory"] {
                     try Self.write(directory + "/memory.limit_in_bytes", String(memory))
                     // Swap counts too, where the kernel accounts it: a hog must not page out the host.
-                    if FileManager.default.fileExists(atPath: directory + "/memory.memsw.limit_in_bytes") {
+                    if access(directory + "/memory.memsw.limit_in_bytes", F_OK) == 0 {
                         try Self.write(directory + "/memory.memsw.limit_in_bytes", String(memory))
                     }
                 } else if let directory = made["v2"], v2Controllers.contains("memory") {
@@ -136,7 +135,7 @@ final class JobCgroup {
     /// Which limits are enforced by a cgroup (not an rlimit).
     var enforcesMemory: Bool { directories["memory"] != nil || (directories["v2"] != nil && v2Controllers.contains("memory")) }
     var enforcesProcesses: Bool { directories["pids"] != nil || (directories["v2"] != nil && v2Controllers.contains("pids")) }
-    var canKill: Bool { directories["v2"].map { FileManager.default.fileExists(atPath: $0 + "/cgroup.kill") } ?? false }
+    var canKill: Bool { directories["v2"].map { access($0 + "/cgroup.kill", F_OK) == 0 } ?? false }
 
     func closeProcFiles() {
         for fd in procFiles { close(fd) }
@@ -205,13 +204,13 @@ final class JobCgroup {
     }
 
     private static func number(_ path: String) -> Int? {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        guard let text = readSmallFile(path) else { return nil }
         return Int(text.trimmingWhitespace())
     }
 
     /// `NAME VALUE` lines (memory.oom_control, pids.events, cpu.stat).
     private static func field(_ name: String, in path: String) -> Int? {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        guard let text = readSmallFile(path) else { return nil }
         for line in text.split(separator: "\n") {
             let words = line.split(separator: " ")
             if words.count == 2, words[0] == name { return Int(words[1]) }
@@ -228,4 +227,21 @@ func writeFile(_ path: String, _ value: String) -> Bool {
     defer { close(fd) }
     let bytes = Array(value.utf8)
     return write(fd, bytes, bytes.count) == bytes.count
+}
+
+/// The text of a small file (/proc, cgroup control files) by plain reads:
+/// Foundation's reader stats and buffers more than these need.
+func readSmallFile(_ path: String) -> String? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 16384)
+    while true {
+        let count = read(fd, &chunk, chunk.count)
+        if count < 0 && errno == EINTR { continue }
+        guard count > 0 else { break }
+        bytes += chunk[0..<count]
+    }
+    return String(decoding: bytes, as: UTF8.self)
 }

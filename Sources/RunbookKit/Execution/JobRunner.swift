@@ -132,8 +132,8 @@ public struct JobRunner: Sendable {
             defer { cgroup?.remove() }
             let initPath = try ProcessSpawner.initPath(environment: ProcessInfo.processInfo.environment)
             let paths = SandboxPolicy.Paths(
-                state: workspace.state.resolvingSymlinksInPath().path, credentials: workspace.credentials.resolvingSymlinksInPath().path,
-                scratch: scratch.resolvingSymlinksInPath().path, data: data.resolvingSymlinksInPath().path,
+                state: Self.realPath(workspace.state), credentials: Self.realPath(workspace.credentials),
+                scratch: Self.realPath(scratch), data: Self.realPath(data),
                 programs: command.filter { $0.hasPrefix("/") } + [initPath])
             let policy = SandboxPolicy(host: sandbox, limits: limits, paths: paths,
                                        cgroupMemory: cgroup?.enforcesMemory ?? false, cgroupProcesses: cgroup?.enforcesProcesses ?? false)
@@ -170,6 +170,14 @@ public struct JobRunner: Sendable {
         return try CredentialInjection.plan(
             runbook: job.runbook, credentials: settings.credentials, parameters: settings.parameters.map(\.name), file: file,
             test: job.trigger == .test, resolver: .host(environment: hostEnvironment, directory: workspace.root.path))
+    }
+
+    /// The path with symbolic links resolved (the mount plan works on real
+    /// paths), or as given if it does not exist.
+    static func realPath(_ url: URL) -> String {
+        guard let resolved = realpath(url.path, nil) else { return url.path }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     /// Gives the job's own directories to the user it runs as. `RUNBOOK_DATA`
@@ -235,7 +243,8 @@ public struct JobRunner: Sendable {
         let completion = JobCompletion(
             status: status, reason: reason, exitCode: exitCode, signal: signal, endedAt: now(),
             peakMemoryKB: run?.peakMemoryKB, cpuMicroseconds: run?.cpuMicroseconds,
-            outputBytes: recorder?.recordedBytes ?? 0, truncated: recorder?.truncated ?? false)
+            outputBytes: recorder?.recordedBytes ?? 0, truncated: recorder?.truncated ?? false,
+            userCPUMicroseconds: run?.userMicroseconds, systemCPUMicroseconds: run?.systemMicroseconds)
         try store.completeJob(record.id, completion)
         return try store.job(record.id) ?? record
     }

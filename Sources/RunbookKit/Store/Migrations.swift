@@ -82,5 +82,10 @@ enum Migrations {
         );
         CREATE INDEX jobs_by_schedule ON jobs (schedule, id);
         """,
+        // 3: user and system CPU apart (the sandbox reads them from the job's cgroup).
+        """
+        ALTER TABLE jobs ADD COLUMN cpu_user_us INTEGER;
+        ALTER TABLE jobs ADD COLUMN cpu_system_us INTEGER;
+        """,
     ]
 }

@@ -137,7 +137,7 @@ public final class SQLiteStore: Sendable {
     static let jobColumns = """
         id, runbook, revision, snapshot, trigger, schedule, slot, attempt, parent, status, reason, exit_code, signal,
         queued_at, started_at, ended_at, peak_memory_kb, cpu_us, host, owner_pid, output_bytes, truncated, parameters,
-        owner_start
+        owner_start, cpu_user_us, cpu_system_us
         """
 
     static func job(_ row: SQLRow) -> JobRecord {
@@ -153,7 +153,8 @@ public final class SQLiteStore: Sendable {
             exitCode: row[11].int, signal: row[12].int, queuedAt: row[13].date ?? .distantPast,
             startedAt: row[14].date, endedAt: row[15].date, peakMemoryKB: row[16].int, cpuMicroseconds: row[17].int,
             host: row[18].string ?? "", ownerPID: row[19].int, outputBytes: row[20].int,
-            truncated: (row[21].int ?? 0) != 0, parameters: parameters, ownerStart: row[23].string)
+            truncated: (row[21].int ?? 0) != 0, parameters: parameters, ownerStart: row[23].string,
+            userCPUMicroseconds: row[24].int, systemCPUMicroseconds: row[25].int)
     }
 
     /// Records a job as `running`, owned by `host` and `ownerPID`, before its
@@ -195,14 +196,16 @@ public final class SQLiteStore: Sendable {
     public func completeJob(_ id: JobID, _ completion: JobCompletion) throws -> Bool {
         let updated = try connection.query("""
             UPDATE jobs SET status = ?2, reason = ?3, exit_code = ?4, signal = ?5, ended_at = ?6,
-                            peak_memory_kb = ?7, cpu_us = ?8, output_bytes = ?9, truncated = ?10
+                            peak_memory_kb = ?7, cpu_us = ?8, output_bytes = ?9, truncated = ?10,
+                            cpu_user_us = ?11, cpu_system_us = ?12
             WHERE id = ?1 AND status IN ('queued', 'running')
             RETURNING id
             """,
             [.integer(id.rawValue), .text(completion.status.rawValue), .text(completion.reason),
              SQLValue(completion.exitCode), SQLValue(completion.signal), SQLValue(completion.endedAt),
              SQLValue(completion.peakMemoryKB), SQLValue(completion.cpuMicroseconds),
-             .integer(Int64(completion.outputBytes)), SQLValue(completion.truncated)])
+             .integer(Int64(completion.outputBytes)), SQLValue(completion.truncated),
+             SQLValue(completion.userCPUMicroseconds), SQLValue(completion.systemCPUMicroseconds)])
         return !updated.isEmpty
     }
 
