@@ -100,16 +100,19 @@ struct HostTests {
     }
 
     @Test func killedHostLeavesInterruptedJobAndCatchesUp() throws {
-        let root = try Self.root(runbook: "slow", script: "echo $$ > \"$RUNBOOK_DATA/pid\"; sleep 300\n",
+        // The job has its own PID namespace: it is found on the host by its
+        // command line, not by the $$ it sees.
+        let marker = "sleep 300.\(getpid() % 10000)1"
+        let root = try Self.root(runbook: "slow", script: "echo $$ > \"$RUNBOOK_DATA/pid\"; \(marker)\n",
                                  schedule: "every = 1 seconds\noverlap = skip\ncatch-up = latest\n")
         let serve = Serve(root)
         let pidFile = root.url.appendingPathComponent(".runbook/data/slow/pid")
         #expect(eventually { FileManager.default.fileExists(atPath: pidFile.path) })
-        let jobPid = try #require(pid_t(try String(contentsOf: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(eventually { processes(containing: marker).count == 1 })
         kill(serve.pid, SIGKILL)
         serve.started.process.waitUntilExit()
         // The job dies with its host (the parent-death signal of its init).
-        #expect(eventually(within: 3) { !isRunning(jobPid) })
+        #expect(eventually(within: 3) { processes(containing: marker).isEmpty })
         usleep(7_000_000) // downtime longer than the catch-up tolerance
         let again = Serve(root, ["--grace", "1s"])
         #expect(try eventually { try Self.jobs(root).contains { $0["status"] as? String == "missed" } })
@@ -244,19 +247,20 @@ struct HostTests {
     }
 
     @Test func sigtermWaitsForTheRunningJobWithinGrace() throws {
-        let root = try Self.root(runbook: "slow", script: "trap '' TERM; echo $$ > \"$RUNBOOK_DATA/pid\"; sleep 300\n",
+        let marker = "sleep 300.\(getpid() % 10000)2"
+        let root = try Self.root(runbook: "slow", script: "trap '' TERM; echo $$ > \"$RUNBOOK_DATA/pid\"; \(marker)\n",
                                  schedule: "every = 1 hours\n")
         try Self.pretendRanUntil(Date().addingTimeInterval(-3600 * 1.5), schedule: "slow", root: root)
         let serve = Serve(root, ["--grace", "2s"])
         #expect(try eventually { try Self.jobs(root).contains { $0["status"] as? String == "running" } })
         let pidFile = root.url.appendingPathComponent(".runbook/data/slow/pid")
         #expect(try eventually { FileManager.default.fileExists(atPath: pidFile.path) })
-        let jobPid = try #require(pid_t(try String(contentsOf: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(eventually { processes(containing: marker).count == 1 })
         let took = serve.stop()
         #expect(took < 2 + 10 + 1.5, "the host took \(took) s to stop")
         let job = try #require(try Self.jobs(root).last { $0["status"] as? String != "missed" })
         #expect(job["status"] as? String == "cancelled")
         #expect((job["reason"] as? String)?.contains("grace period") == true)
-        #expect(try eventually(within: 2) { !isRunning(jobPid) })
+        #expect(eventually(within: 2) { processes(containing: marker).isEmpty })
     }
 }

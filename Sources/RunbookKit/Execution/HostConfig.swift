@@ -15,7 +15,7 @@ import Foundation
 /// user = nobody        # who jobs run as when runbook runs as root
 /// sandbox = on         # off: supervision and rlimits only (no namespaces, cgroups, seccomp)
 /// ```
-public struct HostConfig: Sendable, Equatable, Codable {
+public struct HostConfig: Sendable, Equatable {
     public var memory: Int? = 512 << 20
     public var cpu: Int? = 600
     public var processes: Int? = 256
@@ -123,6 +123,11 @@ public struct JobLimits: Sendable, Equatable, Codable {
     public var fileSize: Int?
     public var openFiles: Int?
     public var network: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case timeout, output, memory, cpu, processes, network
+        case fileSize = "file_size", openFiles = "open_files"
+    }
 
     /// - Parameters:
     ///   - dryRun: a test job: no network unless `test-network = on` or `live`.

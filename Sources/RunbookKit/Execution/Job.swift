@@ -85,6 +85,7 @@ public struct JobRecord: Sendable, Codable, Equatable {
         case exitCode = "exit_code", queuedAt = "queued_at", startedAt = "started_at", endedAt = "ended_at"
         case peakMemoryKB = "peak_memory_kb", cpuMicroseconds = "cpu_us", ownerPID = "owner_pid"
         case outputBytes = "output_bytes", ownerStart = "owner_start"
+        case userCPUMicroseconds = "cpu_user_us", systemCPUMicroseconds = "cpu_system_us"
     }
 
     /// Seconds from start to end (or to now for a running job).
