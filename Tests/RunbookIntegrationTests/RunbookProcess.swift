@@ -21,8 +21,9 @@ struct RunbookProcess {
     final class Root: @unchecked Sendable {
         let url: URL
 
-        init() throws {
-            var template = Array((FileManager.default.temporaryDirectory.path + "/runbook-e2e-XXXXXX").utf8CString)
+        /// - Parameter base: where to make it (default: the temporary directory).
+        init(base: String? = nil) throws {
+            var template = Array(((base ?? FileManager.default.temporaryDirectory.path) + "/runbook-e2e-XXXXXX").utf8CString)
             guard let made = mkdtemp(&template) else { throw CocoaError(.fileWriteUnknown) }
             url = URL(fileURLWithPath: String(cString: made))
             try FileManager.default.createDirectory(at: url.appendingPathComponent("runbooks"), withIntermediateDirectories: true)

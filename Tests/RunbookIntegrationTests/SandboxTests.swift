@@ -35,7 +35,7 @@ struct SandboxHost: Sendable, CustomStringConvertible {
     }()
 
     /// A root for this host: a temporary root owned by the user who runs runbook.
-    func makeRoot() throws -> SandboxRoot { try SandboxRoot(host: self) }
+    func makeRoot(base: String? = nil) throws -> SandboxRoot { try SandboxRoot(host: self, base: base) }
 }
 
 /// A temporary root driven by `SandboxHost`'s user.
@@ -44,9 +44,9 @@ final class SandboxRoot: @unchecked Sendable {
     let host: SandboxHost
     var url: URL { root.url }
 
-    init(host: SandboxHost) throws {
+    init(host: SandboxHost, base: String? = nil) throws {
         self.host = host
-        root = try RunbookProcess.Root()
+        root = try RunbookProcess.Root(base: base)
         chmod(root.url.path, 0o755)
     }
 
@@ -245,9 +245,11 @@ struct SandboxTests {
                 "left running: \(processes(containing: "sleep \(marker)"))")
     }
 
-    @Test(arguments: SandboxHost.variants)
-    func secretsAndTheHostAreOutOfReach(host: SandboxHost) throws {
-        let root = try host.makeRoot()
+    /// In /tmp (hidden whole by the job's own /tmp) and in /var/tmp (where
+    /// the repository gets an empty tmpfs of its own).
+    @Test(arguments: SandboxHost.variants.flatMap { host in ["/tmp", "/var/tmp"].map { (host, $0) } })
+    func secretsAndTheHostAreOutOfReach(host: SandboxHost, base: String) throws {
+        let root = try host.makeRoot(base: base)
         if let reason = try root.lacks("jobs see the host's file system") { return Self.skip("confinement", host, reason) }
         try root.write("credentials", "[db]\npassword = hunter2-secret\n")
         chmod(root.url.appendingPathComponent("credentials").path, 0o600)

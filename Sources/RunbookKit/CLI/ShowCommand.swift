@@ -62,7 +62,8 @@ struct ShowCommand: Command {
             let memory = cgroups.v1["memory"] != nil || cgroups.v2Controllers.contains("memory")
             let processes = cgroups.v1["pids"] != nil || cgroups.v2Controllers.contains("pids")
             let paths = SandboxPolicy.Paths(state: workspace.state.path, credentials: workspace.credentials.path,
-                                            scratch: workspace.scratch.path, data: workspace.data.path, programs: [])
+                                            scratch: workspace.scratch.path, data: workspace.data.path, programs: [],
+                                            root: workspace.root.path)
             details.limits = limits
             details.sandbox = SandboxPolicy(host: host, limits: limits, paths: paths, cgroupMemory: memory, cgroupProcesses: processes).summary
         }

@@ -134,7 +134,7 @@ public struct JobRunner: Sendable {
             let paths = SandboxPolicy.Paths(
                 state: Self.realPath(workspace.state), credentials: Self.realPath(workspace.credentials),
                 scratch: Self.realPath(scratch), data: Self.realPath(data),
-                programs: command.filter { $0.hasPrefix("/") } + [initPath])
+                programs: command.filter { $0.hasPrefix("/") } + [initPath], root: Self.realPath(workspace.root))
             let policy = SandboxPolicy(host: sandbox, limits: limits, paths: paths,
                                        cgroupMemory: cgroup?.enforcesMemory ?? false, cgroupProcesses: cgroup?.enforcesProcesses ?? false)
             // Say so in the job's log when what its header asks for is not enforced.

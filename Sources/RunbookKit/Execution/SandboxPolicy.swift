@@ -11,9 +11,10 @@ import Glibc
 /// The job's view:
 /// - everything read-only (recursively, submounts included), nosuid;
 /// - a fresh tmpfs on `/tmp` and `/dev/shm`;
-/// - the state directory and `/root` replaced by empty read-only tmpfs,
-///   the credentials file by `/dev/null`: so the database, logs,
-///   snapshots, other jobs' scratch and other runbooks' data are gone;
+/// - the repository, the state directory and `/root` replaced by empty
+///   read-only tmpfs (the credentials file by `/dev/null` should it lie
+///   elsewhere): so the credentials, the database, logs, snapshots, other
+///   jobs' scratch and other runbooks' data are gone;
 /// - then, at their usual paths inside those, what the job needs: its
 ///   scratch directory and `RUNBOOK_DATA` (writable), the file it runs and
 ///   runbook-init (read-only), and an interpreter installed under a hidden
@@ -59,12 +60,16 @@ public struct SandboxPolicy: Sendable, Equatable {
     public struct Paths: Sendable {
         public var state: String
         public var credentials: String
+        /// The repository (runbooks, schedules, credentials, runbook.conf):
+        /// hidden whole, as jobs run snapshots and need none of it.
+        public var root: String?
         public var scratch: String
         public var data: String
         /// The program, its arguments that are files, and runbook-init.
         public var programs: [String]
 
-        public init(state: String, credentials: String, scratch: String, data: String, programs: [String]) {
+        public init(state: String, credentials: String, scratch: String, data: String, programs: [String], root: String? = nil) {
+            self.root = root
             self.state = state
             self.credentials = credentials
             self.scratch = scratch
@@ -127,7 +132,7 @@ public struct SandboxPolicy: Sendable, Equatable {
     /// before the clones are attached inside them.
     static func mountPlan(paths: Paths, readOnlyRoot: Bool, exists: (String) -> Bool) -> [MountStep] {
         let scratchTmp = ["/tmp", "/dev/shm"]
-        var hidden = [paths.state, "/root"].filter { exists($0) }
+        var hidden = ([paths.state, "/root"] + (paths.root.map { $0 == "/" ? [] : [$0] } ?? [])).filter { exists($0) }
         hidden = hidden.filter { path in !(hidden + scratchTmp).contains { $0 != path && isInside(path, $0) } }
         let covers = scratchTmp + hidden
         func isHidden(_ path: String) -> Bool { covers.contains { isInside(path, $0) } }
@@ -189,7 +194,7 @@ public struct SandboxPolicy: Sendable, Equatable {
         if mounts.contains(.readOnly("/")) {
             lines.append("file system: read-only; writable: scratch (HOME, TMPDIR), RUNBOOK_DATA, /tmp")
         }
-        lines.append("hidden: state directory, credentials file, /root, other runbooks' data")
+        lines.append("hidden: the repository (credentials included), state directory, /root, other runbooks' data")
         lines.append("runs as: " + (user.map { "\($0.name) (uid \($0.uid))" } ?? "runbook's own user"))
         lines.append("no-new-privs" + (seccomp ? ", seccomp deny-list" : ""))
         return lines + gaps.map { "not enforced: \($0)" }

@@ -69,6 +69,22 @@ struct SandboxPolicyTests {
         #expect(seal != nil && attach != nil && seal! < attach!)
     }
 
+    @Test func theRepositoryIsHiddenWholeWithTheStateInside() {
+        var paths = Self.paths(state: "/srv/ops/.runbook")
+        paths.root = "/srv/ops"
+        let policy = SandboxPolicy(host: Self.rootHost(), limits: Self.limits, paths: paths,
+                                   cgroupMemory: true, cgroupProcesses: true, exists: { _ in true })
+        #expect(policy.mounts.contains(.tmpfs("/srv/ops", options: "mode=0755,size=1m")))
+        #expect(!policy.mounts.contains(.tmpfs("/srv/ops/.runbook", options: "mode=0755,size=1m")))
+        #expect(!policy.mounts.contains { if case .hideFile = $0 { return true } else { return false } })
+        #expect(policy.mounts.contains(.makeDirectory("/srv/ops/.runbook")))
+        #expect(policy.mounts.contains(.seal("/srv/ops")))
+        paths.root = "/"
+        let rootless = SandboxPolicy(host: Self.rootHost(), limits: Self.limits, paths: paths,
+                                     cgroupMemory: true, cgroupProcesses: true, exists: { _ in true })
+        #expect(!rootless.mounts.contains(.tmpfs("/", options: "mode=0755,size=1m")))
+    }
+
     @Test func interpreterUnderAHiddenDirectoryStaysVisible() {
         var paths = Self.paths(state: "/srv/ops/.runbook")
         paths.programs = ["/root/.pyenv/versions/3.11.7/bin/python3", "-u", "/srv/ops/.runbook/snapshots/ab/abcd"]
