@@ -69,8 +69,9 @@ struct CredentialTests {
 
     @Test func aMissingCredentialFailsBeforeTheJobStarts() throws {
         let root = try Self.root(credentials: "[crm]\npassword = env:CRM_PASSWORD_FROM_HOST\n")
-        let marker = root.url.appendingPathComponent("ran")
-        try root.write("runbooks/needs.sh", "# runbook: credentials = crm, vault\ntouch \(marker.path)\n")
+        // RUNBOOK_DATA is the one place both the sandboxed job and the host see.
+        let marker = root.url.appendingPathComponent(".runbook/data/needs.test/ran")
+        try root.write("runbooks/needs.sh", "# runbook: credentials = crm, vault\ntouch \"$RUNBOOK_DATA/ran\"\n")
         let result = try root.run("test", "needs", environment: ["CRM_PASSWORD_FROM_HOST": "from-the-host-env"])
         #expect(result.status == 1)
         #expect(!FileManager.default.fileExists(atPath: marker.path))
@@ -79,13 +80,14 @@ struct CredentialTests {
         #expect((job["reason"] as? String)?.contains("vault") == true)
         #expect(job["started_at"] != nil)
         // An env: value that the host lacks is named, never guessed.
-        try root.write("runbooks/needs.sh", "# runbook: credentials = crm\ntouch \(marker.path)\n")
+        try root.write("runbooks/needs.sh", "# runbook: credentials = crm\ntouch \"$RUNBOOK_DATA/ran\"\n")
         let missingVariable = try root.run("test", "needs")
         #expect(missingVariable.status == 1)
         #expect(missingVariable.err.contains("CRM_PASSWORD_FROM_HOST"))
         #expect(!FileManager.default.fileExists(atPath: marker.path))
         let resolved = try root.run("test", "needs", environment: ["CRM_PASSWORD_FROM_HOST": "from-the-host-env"])
         #expect(resolved.status == 0)
+        #expect(FileManager.default.fileExists(atPath: marker.path))
     }
 
     @Test func dryRunsPreferTestSections() throws {

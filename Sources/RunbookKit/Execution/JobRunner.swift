@@ -146,6 +146,8 @@ public struct JobRunner: Sendable {
             if let user = policy.user {
                 try Self.handOver([scratch, scratch.appendingPathComponent("home"), scratch.appendingPathComponent("tmp")], to: user, recursive: false)
                 try Self.handOver([data], to: user, recursive: true)
+                // Multi-line credentials as files (0600): the job's user must read them.
+                try Self.handOver([URL(fileURLWithPath: secrets)], to: user, recursive: true)
             }
             spec.limits = policy.rlimits
             if sandbox.enabled { spec.sandbox = policy }

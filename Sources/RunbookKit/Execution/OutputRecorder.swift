@@ -61,18 +61,20 @@ final class OutputRecorder {
             let found = memchr(base + start, 0x0a, rest)
             let end = found.map { start + (UnsafeRawPointer($0) - (base + start)) } ?? bytes.count
             line.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+            // Cut an overlong line every `maximumLine` bytes (also when its
+            // newline came in the same read), where no secret can straddle
+            // the cut.
+            while line.count >= Self.maximumLine {
+                let (masked, consumed) = masker.maskPartial(line[..<(line.startIndex + Self.maximumLine)])
+                emit(masked[...], from: stream)
+                line.removeFirst(consumed)
+            }
             if found != nil {
                 emit(masker.mask(line[...]), from: stream)
                 line.removeAll(keepingCapacity: true)
                 start = end + 1
             } else {
                 start = end
-            }
-            while line.count >= Self.maximumLine {
-                // Cut an overlong line where no secret can straddle the cut.
-                let (masked, consumed) = masker.maskPartial(line[...])
-                emit(masked[...], from: stream)
-                line.removeFirst(consumed)
             }
         }
         pending[stream] = line
