@@ -36,7 +36,6 @@ struct RunCommand: Command {
     }
 
     func run(_ context: Context) throws -> Int32 {
-        CgroupLayout.warmUp()
         let store = try context.store()
         if try store.publishedRevision(of: name) == nil {
             let catalog = try context.catalog()
@@ -89,7 +88,6 @@ struct TestCommand: Command {
     }
 
     func run(_ context: Context) throws -> Int32 {
-        CgroupLayout.warmUp()
         let runbook = try context.catalog().runbook(named: name)
         guard runbook.isValid, let settings = runbook.settings else {
             throw RunError(runbook.problems.map(\.description).joined(separator: "\n"))

@@ -55,22 +55,6 @@ public struct CgroupLayout: Sendable, Equatable {
         return layout
     }
 
-    /// Starts paying, on a thread of its own, the RCU grace period that the
-    /// first cgroup migration after a quiet spell waits for (~6 ms on a v1
-    /// host): it writes this process into the cgroup it is already in, so
-    /// that the job's own migration a few milliseconds later finds the
-    /// kernel's cgroup lock in its fast state. Best effort; root only.
-    public static func warmUp() {
-        guard geteuid() == 0,
-              let membership = readSmallFile("/proc/self/cgroup"),
-              let line = membership.split(separator: "\n").first(where: { $0.contains(":pids:") || $0.contains(":memory:") }),
-              let path = line.split(separator: ":", maxSplits: 2).last else { return }
-        let controller = line.contains(":pids:") ? "pids" : "memory"
-        let file = "/sys/fs/cgroup/\(controller)\(path == "/" ? "" : path)/cgroup.procs"
-        let pid = String(getpid())
-        Thread.detachNewThread { writeFile(file, pid) }
-    }
-
     /// Creates `directory` if needed; true if this process can make job cgroups in it.
     private static func prepare(_ directory: String) -> Bool {
         if mkdir(directory, 0o755) != 0 && errno != EEXIST { return false }
