@@ -76,10 +76,10 @@ func runSandboxBench(arguments: [String]) throws {
     }
     let bareMedian = percentile(samples[0], 0.5)
     print("spawn-to-exit, \(iterations) iterations (cgroup row: \(samples.last?.count ?? 0)), ms")
-    print("what".padding(toLength: 44, withPad: " ", startingAt: 0) + "   median      p99   over bare")
+    print("what".padding(toLength: 48, withPad: " ", startingAt: 0) + "   median      p99   over bare")
     for (index, row) in rows.enumerated() {
         let median = percentile(samples[index], 0.5), p99 = percentile(samples[index], 0.99)
-        let name = row.0.padding(toLength: 44, withPad: " ", startingAt: 0)
+        let name = row.0.padding(toLength: 48, withPad: " ", startingAt: 0)
         print(name + String(format: " %8.3f %8.3f %+10.3f", median, p99, median - bareMedian))
     }
 }

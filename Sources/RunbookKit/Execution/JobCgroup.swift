@@ -55,10 +55,22 @@ public struct CgroupLayout: Sendable, Equatable {
         return layout
     }
 
-    /// Creates `directory` if needed; true if this process can make job cgroups in it.
+    /// Creates `directory` if needed; true if this process can make job
+    /// cgroups in it. Job cgroups left by a runbook process that died (named
+    /// `PID-JOB`, with PID gone) are removed on the way; one that still holds
+    /// processes cannot be, and stays.
     private static func prepare(_ directory: String) -> Bool {
         if mkdir(directory, 0o755) != 0 && errno != EEXIST { return false }
-        return access(directory, W_OK) == 0
+        guard access(directory, W_OK) == 0 else { return false }
+        if let listing = opendir(directory) {
+            defer { closedir(listing) }
+            while let entry = readdir(listing) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                guard let dash = name.firstIndex(of: "-"), let owner = pid_t(name[..<dash]), owner > 0 else { continue }
+                if kill(owner, 0) != 0 && errno == ESRCH { rmdir(directory + "/" + name) }
+            }
+        }
+        return true
     }
 }
 
