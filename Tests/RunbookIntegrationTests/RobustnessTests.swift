@@ -25,6 +25,9 @@ struct RobustnessTests {
         let job = try #require(try root.jobs().first)
         #expect(job["status"] as? String == "interrupted")
         #expect((job["reason"] as? String)?.contains("ended without recording a result") == true)
+        // Marking it interrupted also removed the job's cgroups.
+        let leftover = "/sys/fs/cgroup/pids/runbook/\(started.process.processIdentifier)-\(job["id"] as? Int ?? 0)"
+        #expect(!FileManager.default.fileExists(atPath: leftover))
     }
 
     @Test func concurrentPublishersAndRunnersLoseNothing() throws {

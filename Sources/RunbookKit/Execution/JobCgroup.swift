@@ -55,22 +55,10 @@ public struct CgroupLayout: Sendable, Equatable {
         return layout
     }
 
-    /// Creates `directory` if needed; true if this process can make job
-    /// cgroups in it. Job cgroups left by a runbook process that died (named
-    /// `PID-JOB`, with PID gone) are removed on the way; one that still holds
-    /// processes cannot be, and stays.
+    /// Creates `directory` if needed; true if this process can make job cgroups in it.
     private static func prepare(_ directory: String) -> Bool {
         if mkdir(directory, 0o755) != 0 && errno != EEXIST { return false }
-        guard access(directory, W_OK) == 0 else { return false }
-        if let listing = opendir(directory) {
-            defer { closedir(listing) }
-            while let entry = readdir(listing) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                guard let dash = name.firstIndex(of: "-"), let owner = pid_t(name[..<dash]), owner > 0 else { continue }
-                if kill(owner, 0) != 0 && errno == ESRCH { rmdir(directory + "/" + name) }
-            }
-        }
-        return true
+        return access(directory, W_OK) == 0
     }
 }
 
@@ -127,6 +115,18 @@ final class JobCgroup {
     }
 
     deinit { closeProcFiles() }
+
+    /// The cgroups' name for a job of the runbook process `owner`.
+    static func name(owner: pid_t, job: JobID) -> String { "\(owner)-\(job.rawValue)" }
+
+    /// Removes the (empty) cgroups of a job whose runbook process died
+    /// before it could (see `OrphanSweep`); a cgroup that still holds
+    /// processes cannot be removed and stays.
+    static func removeLeftovers(owner: Int, job: JobID) {
+        let layout = CgroupLayout.detect()
+        let name = name(owner: pid_t(owner), job: job)
+        for base in Array(layout.v1.values) + (layout.v2.map { [$0] } ?? []) { rmdir(base + "/" + name) }
+    }
 
     /// Which limits are enforced by a cgroup (not an rlimit).
     var enforcesMemory: Bool { directories["memory"] != nil || (directories["v2"] != nil && v2Controllers.contains("memory")) }

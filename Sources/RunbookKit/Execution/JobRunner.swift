@@ -128,7 +128,7 @@ public struct JobRunner: Sendable {
             environment.extra = request.extraEnvironment.merging(credentials.environment(fileDirectory: secrets)) { $1 }
             var spec = LaunchSpec(arguments: command, environment: environment.variables, directory: scratch.appendingPathComponent("home"))
             let cgroup = sandbox.enabled
-                ? try JobCgroup(name: "\(getpid())-\(record.id.rawValue)", layout: sandbox.cgroups, limits: limits) : nil
+                ? try JobCgroup(name: JobCgroup.name(owner: getpid(), job: record.id), layout: sandbox.cgroups, limits: limits) : nil
             defer { cgroup?.remove() }
             let initPath = try ProcessSpawner.initPath(environment: ProcessInfo.processInfo.environment)
             let paths = SandboxPolicy.Paths(

@@ -14,6 +14,8 @@ public enum OrphanSweep {
             guard let pid = job.ownerPID, !ProcessIdentity.isAlive(pid: pid, identity: job.ownerStart) else { continue }
             let reason = "interrupted: the runbook process (pid \(pid)) that ran it ended without recording a result"
             if try store.interruptJob(job.id, reason: reason, at: now) { marked.append(job.id) }
+            // Its sandbox's cgroups, which the dead process could not remove.
+            JobCgroup.removeLeftovers(owner: pid, job: job.id)
         }
         return marked
     }
