@@ -14,7 +14,8 @@ public enum Timestamp {
         let millis = Int(milliseconds - seconds * 1000)
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = Int(seconds - days * 86_400)
-        let (year, month, day) = civil(fromDays: days)
+        let date = CivilDate(dayNumber: Int(days))
+        let (year, month, day) = (date.year, date.month, date.day)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(24)
         func append(_ value: Int, width: Int) {
@@ -51,31 +52,8 @@ public enum Timestamp {
         guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
               let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19) else { return nil }
         let millis = utf8.count >= 24 ? number(20..<23) ?? 0 : 0
-        let days = daysFromCivil(year: Int64(year), month: month, day: day)
+        let days = Int64(CivilDate.dayNumber(year: year, month: month, day: day))
         let total = Double(days * 86_400 + Int64(hour * 3600 + minute * 60 + second)) + Double(millis) / 1000
         return Date(timeIntervalSince1970: total)
-    }
-
-    /// Howard Hinnant's days-from-civil (proleptic Gregorian, day 0 = 1970-01-01).
-    static func daysFromCivil(year: Int64, month: Int, day: Int) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = Int64((month + 9) % 12)
-        let doy = (153 * mp + 2) / 5 + Int64(day) - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    static func civil(fromDays days: Int64) -> (Int64, Int, Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = Int(doy - (153 * mp + 2) / 5 + 1)
-        let month = Int(mp < 10 ? mp + 3 : mp - 9)
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }
