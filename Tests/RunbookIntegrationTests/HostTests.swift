@@ -87,7 +87,7 @@ struct HostTests {
     @Test func twoHostsFireEachSlotOnce() throws {
         let root = try Self.root(runbook: "tick", script: "echo tick\n", schedule: "every = 1 seconds\n")
         let first = Serve(root), second = Serve(root)
-        #expect(try eventually { first.log.contains("started") && second.log.contains("started") })
+        #expect(eventually { first.log.contains("started") && second.log.contains("started") })
         usleep(8_000_000)
         first.stop()
         second.stop()
@@ -231,18 +231,18 @@ struct HostTests {
         let serve = Serve(root)
         #expect(try eventually { try Self.jobs(root).count >= 2 })
         try root.write("schedules/tick.schedule", "every = 1 fortnights\n")
-        #expect(try eventually { serve.log.contains("schedules/tick.schedule:1") && serve.log.contains("last good version keeps firing") })
+        #expect(eventually { serve.log.contains("schedules/tick.schedule:1") && serve.log.contains("last good version keeps firing") })
         let before = try Self.jobs(root).count
         #expect(try eventually { try Self.jobs(root).count >= before + 2 }, "the old schedule stopped firing")
         let reports = serve.log.components(separatedBy: "last good version keeps firing").count - 1
         #expect(reports == 1, "the error was reported \(reports) times")
         try root.write("schedules/tick.schedule", "every = 1 hours\n")
-        #expect(try eventually { serve.log.contains("schedule tick changed: 1 hours") })
+        #expect(eventually { serve.log.contains("schedule tick changed: 1 hours") })
         let settled = try Self.jobs(root).count
         usleep(2_500_000)
         #expect(try Self.jobs(root).count == settled, "the fixed schedule did not take effect")
         try FileManager.default.removeItem(at: root.url.appendingPathComponent("schedules/tick.schedule"))
-        #expect(try eventually { serve.log.contains("schedule tick was removed") })
+        #expect(eventually { serve.log.contains("schedule tick was removed") })
         serve.stop()
     }
 
@@ -254,7 +254,7 @@ struct HostTests {
         let serve = Serve(root, ["--grace", "2s"])
         #expect(try eventually { try Self.jobs(root).contains { $0["status"] as? String == "running" } })
         let pidFile = root.url.appendingPathComponent(".runbook/data/slow/pid")
-        #expect(try eventually { FileManager.default.fileExists(atPath: pidFile.path) })
+        #expect(eventually { FileManager.default.fileExists(atPath: pidFile.path) })
         #expect(eventually { processes(containing: marker).count == 1 })
         let took = serve.stop()
         #expect(took < 2 + 10 + 1.5, "the host took \(took) s to stop")
