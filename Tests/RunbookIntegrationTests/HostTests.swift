@@ -80,7 +80,7 @@ struct HostTests {
         #expect(slots.first.map { $0 >= start.addingTimeInterval(-1) } ?? false)
         #expect(Set(slots).count == slots.count, "a slot fired twice")
         for (a, b) in zip(slots, slots.dropFirst()) { #expect(b.timeIntervalSince(a) == 1, "slots not consecutive: \(a) \(b)") }
-        #expect((9...12).contains(jobs.count), "\(jobs.count) jobs in ~10 s")
+        #expect((9...11).contains(jobs.count), "\(jobs.count) jobs in ~10 s")
         #expect(try Self.jobs(root).allSatisfy { $0["status"] as? String == "succeeded" })
     }
 
@@ -88,11 +88,11 @@ struct HostTests {
         let root = try Self.root(runbook: "tick", script: "echo tick\n", schedule: "every = 1 seconds\n")
         let first = Serve(root), second = Serve(root)
         #expect(eventually { first.log.contains("started") && second.log.contains("started") })
-        usleep(8_000_000)
+        usleep(20_000_000)
         first.stop()
         second.stop()
         let slots = Self.slots(try Self.jobs(root))
-        #expect(slots.count >= 6)
+        #expect(slots.count >= 18)
         #expect(Set(slots).count == slots.count, "a slot fired twice: \(slots)")
         let store = try SQLiteStore(path: root.url.appendingPathComponent(".runbook/runbook.db").path)
         #expect(try store.claimedSlots(schedule: "tick").count == slots.count)

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 
 /// The whole environment of a job (DESIGN §3). Nothing of the host's
 /// environment leaks in: a fixed PATH, HOME and TMPDIR in the job's scratch
@@ -37,5 +38,21 @@ public struct JobEnvironment: Sendable {
         variables["RUNBOOK_ATTEMPT"] = String(attempt)
         variables["RUNBOOK_DATA"] = data.path
         return variables
+    }
+}
+
+/// The host's time zone name, for a job's `TZ`: `TZ` itself when runbook
+/// has one, else where /etc/localtime points, else UTC. Read from the file
+/// system rather than `TimeZone.current`, which loads ICU's zone data (a few
+/// milliseconds on every `runbook run`).
+enum HostZone {
+    static func name(environment: [String: String]) -> String {
+        if let zone = environment["TZ"], !zone.isEmpty { return zone.hasPrefix(":") ? String(zone.dropFirst()) : zone }
+        var buffer = [CChar](repeating: 0, count: 1024)
+        let length = readlink("/etc/localtime", &buffer, buffer.count - 1)
+        guard length > 0 else { return "UTC" }
+        let target = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let range = target.range(of: "zoneinfo/") else { return "UTC" }
+        return String(target[range.upperBound...])
     }
 }

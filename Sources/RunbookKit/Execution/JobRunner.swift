@@ -120,7 +120,7 @@ public struct JobRunner: Sendable {
             }
             var environment = JobEnvironment(
                 jobID: record.id, runbook: job.runbook, revision: job.revision, trigger: job.trigger, attempt: job.attempt,
-                scratch: scratch, data: data, timeZone: TimeZone.current.identifier,
+                scratch: scratch, data: data, timeZone: HostZone.name(environment: hostEnvironment),
                 scheduledTime: request.scheduledTime.map(Timestamp.utc), lastSuccess: lastSuccess.map(Timestamp.utc),
                 parameters: request.parameters)
             let secrets = scratch.appendingPathComponent("credentials").path

@@ -62,6 +62,14 @@ final class SQLiteConnection: @unchecked Sendable {
         handle = pointer
         sqlite3_busy_timeout(handle, 15_000)
         sqlite3_extended_result_codes(handle, 1)
+        // Every CLI command is a short-lived connection. By default the last
+        // one to close checkpoints and deletes the WAL, and the next one
+        // re-creates it (a directory sync): four disk syncs per command that
+        // buy nothing. The WAL stays, and checkpoints happen as it grows
+        // (SQLite's automatic checkpoint at 1,000 pages).
+        var persist: Int32 = 1
+        sqlite3_file_control(handle, "main", SQLITE_FCNTL_PERSIST_WAL, &persist)
+        rb_sqlite_no_checkpoint_on_close(handle)
         do {
             try execute("PRAGMA journal_mode = WAL")
             try execute("PRAGMA synchronous = FULL")
