@@ -148,27 +148,47 @@ public actor Host {
 
     /// Fires every entry of the timer that is due.
     private func fireDue(now current: Date) {
+        var due: [(String, Tracked)] = []
         while let entry = fireQueue.popDue(now: current) {
             switch entry.key {
             case .schedule(let name):
                 guard let tracked = schedules[name], tracked.generation == entry.generation else { continue }
-                handle(name, tracked: tracked, now: current)
+                due.append((name, tracked))
             case .retry(let id):
                 guard let work = delayedRetries.removeValue(forKey: id) else { continue }
                 enqueue(work)
             }
         }
+        guard !due.isEmpty else { return }
+        // Everything due at this wake commits in one transaction: slot
+        // claims with their job records, one disk sync for all of them (a
+        // minute's schedules often share a second). If the store fails, the
+        // slots stay unclaimed and are tried again a second later.
+        let before = schedules
+        var queued: [Work] = []
+        do {
+            try store.transaction {
+                for (name, tracked) in due { try handle(name, tracked: tracked, now: current, queued: &queued) }
+            }
+        } catch {
+            log("could not record the slots due at \(Timestamp.utc(current)) (\(due.map(\.0).joined(separator: ", "))): \(error); trying again")
+            schedules = before
+            for (name, tracked) in due {
+                fireQueue.push(.init(at: current.addingTimeInterval(1), key: .schedule(name), generation: tracked.generation))
+            }
+            return
+        }
+        for (name, _) in due { arm(name) }
+        queued.forEach(enqueue)
     }
 
-    /// Plans and fires the due slots of one schedule, then sets its timer.
-    private func handle(_ name: String, tracked: Tracked, now current: Date) {
+    /// Plans the due slots of one schedule and records them (inside the
+    /// caller's transaction); the jobs to start are added to `queued`.
+    private func handle(_ name: String, tracked: Tracked, now current: Date, queued: inout [Work]) throws {
         var tracked = tracked
-        defer {
-            schedules[name] = tracked
-            arm(name)
-        }
+        defer { schedules[name] = tracked }
         let file = tracked.file
-        let published = ((try? store.publishedRevision(of: file.runbook)) ?? nil) != nil
+        let published = try store.publishedRevision(of: file.runbook) != nil
         guard file.enabled, published else {
             // Only enabled schedules of published runbooks fire; their slots
             // meanwhile are not a backlog.
@@ -183,28 +203,17 @@ public actor Host {
         let plan = CatchUpPlanner.plan(file.schedule, after: tracked.cursor, now: current, policy: file.catchUp,
                                        window: Double(file.catchUpWindow))
         if let missed = plan.missed {
-            recordMissed(file, missed)
+            try recordMissed(file, missed)
             tracked.cursor = max(tracked.cursor, missed.last)
         }
-        // Each slot's claim and its job record commit together; a backlog
-        // of slots commits as one transaction (one disk sync, not one per slot).
-        var queued: [Work] = []
-        do {
-            try store.transaction {
-                for slot in plan.run {
-                    tracked.cursor = max(tracked.cursor, slot)
-                    guard try store.claimSlot(schedule: name, slot: slot, host: hostID, at: now()) else {
-                        log("schedule \(name): slot \(Timestamp.utc(slot)) was already claimed by another host")
-                        continue
-                    }
-                    if let work = try fire(file, slot: slot, tracked: &tracked) { queued.append(work) }
-                }
+        for slot in plan.run {
+            tracked.cursor = max(tracked.cursor, slot)
+            guard try store.claimSlot(schedule: name, slot: slot, host: hostID, at: now()) else {
+                log("schedule \(name): slot \(Timestamp.utc(slot)) was already claimed by another host")
+                continue
             }
-        } catch {
-            log("schedule \(name): slots up to \(Timestamp.utc(tracked.cursor)) could not be recorded: \(error)")
-            queued = []
+            if let work = try fire(file, slot: slot, tracked: &tracked) { queued.append(work) }
         }
-        queued.forEach(enqueue)
     }
 
     /// Puts the schedule's next slot (plus its jitter) on the timer.
@@ -214,20 +223,16 @@ public actor Host {
         fireQueue.push(.init(at: next.addingTimeInterval(Double(jitter)), key: .schedule(name), generation: tracked.generation))
     }
 
-    private func recordMissed(_ file: ScheduleFile, _ missed: CatchUpPlanner.Missed) {
-        do {
-            guard try store.claimSlot(schedule: file.name, slot: missed.first, until: missed.last, host: hostID, at: now()) else { return }
-            var job = NewJob(runbook: file.runbook, revision: nil, snapshot: nil, trigger: .schedule)
-            job.schedule = file.name
-            job.slot = missed.first
-            let range = missed.count == 1 ? "the slot at \(Timestamp.utc(missed.first))"
-                : "\(missed.count) slots from \(Timestamp.utc(missed.first)) to \(Timestamp.utc(missed.last))"
-            let reason = "missed: \(range) fell due while no host was running (catch-up = \(file.catchUp.rawValue), window \(DurationText.format(seconds: file.catchUpWindow)))"
-            let record = try store.recordEndedJob(job, status: .missed, reason: reason, host: runner.hostName, at: now())
-            log("schedule \(file.name): \(reason) (job #\(record.id))")
-        } catch {
-            log("schedule \(file.name): could not record missed slots: \(error)")
-        }
+    private func recordMissed(_ file: ScheduleFile, _ missed: CatchUpPlanner.Missed) throws {
+        guard try store.claimSlot(schedule: file.name, slot: missed.first, until: missed.last, host: hostID, at: now()) else { return }
+        var job = NewJob(runbook: file.runbook, revision: nil, snapshot: nil, trigger: .schedule)
+        job.schedule = file.name
+        job.slot = missed.first
+        let range = missed.count == 1 ? "the slot at \(Timestamp.utc(missed.first))"
+            : "\(missed.count) slots from \(Timestamp.utc(missed.first)) to \(Timestamp.utc(missed.last))"
+        let reason = "missed: \(range) fell due while no host was running (catch-up = \(file.catchUp.rawValue), window \(DurationText.format(seconds: file.catchUpWindow)))"
+        let record = try store.recordEndedJob(job, status: .missed, reason: reason, host: runner.hostName, at: now())
+        log("schedule \(file.name): \(reason) (job #\(record.id))")
     }
 
     // MARK: Firing

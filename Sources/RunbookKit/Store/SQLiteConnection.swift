@@ -144,6 +144,19 @@ final class SQLiteConnection: @unchecked Sendable {
     /// The rowid of the last insert on this connection.
     var lastInsertRowID: Int64 { lock.withLock { () in sqlite3_last_insert_rowid(handle) } }
 
+    /// Runs `body` with `synchronous = NORMAL`: its commits reach the WAL
+    /// (safe from a crash of this process) without waiting for the disk;
+    /// the next commit at the default `FULL` syncs them with it. For
+    /// records whose loss in a power failure costs nothing a later record
+    /// does not restore.
+    func relaxed<T>(_ body: () throws -> T) throws -> T {
+        try lock.withLock { () throws -> T in
+            try execute("PRAGMA synchronous = NORMAL")
+            defer { try? execute("PRAGMA synchronous = FULL") }
+            return try body()
+        }
+    }
+
     /// Runs `body` inside `BEGIN IMMEDIATE ... COMMIT`: the write lock is
     /// taken up front, so two processes never deadlock upgrading a read.
     func transaction<T>(_ body: () throws -> T) throws -> T {

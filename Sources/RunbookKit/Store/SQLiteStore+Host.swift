@@ -43,8 +43,14 @@ extension SQLiteStore {
     }
 
     /// Moves a queued job to `running` (with what it runs); nil when it is no
-    /// longer queued (cancelled meanwhile).
+    /// longer queued (cancelled meanwhile). Not synced to disk on its own:
+    /// the queued record (and the slot's claim) already is, and the job's
+    /// completion syncs this with it.
     public func markRunning(_ id: JobID, revision: Int?, snapshot: String?, ownerPID: Int, ownerStart: String?, at: Date) throws -> JobRecord? {
+        try connection.relaxed { try markRunningNow(id, revision: revision, snapshot: snapshot, ownerPID: ownerPID, ownerStart: ownerStart, at: at) }
+    }
+
+    private func markRunningNow(_ id: JobID, revision: Int?, snapshot: String?, ownerPID: Int, ownerStart: String?, at: Date) throws -> JobRecord? {
         try connection.query("""
             UPDATE jobs SET status = 'running', started_at = ?2, revision = ?3, snapshot = ?4, owner_pid = ?5, owner_start = ?6
             WHERE id = ?1 AND status = 'queued'

@@ -161,8 +161,14 @@ public final class SQLiteStore: Sendable {
     /// process starts. Returns the new record.
     /// - Parameter ownerStart: the owner's boot id and start time
     ///   (`ProcessIdentity`), so a reused pid is never taken for the owner.
+    ///
+    /// The record is not synced to disk on its own (it survives a crash of
+    /// runbook, not a power failure in the job's first seconds); the job's
+    /// completion syncs both.
     public func startJob(_ job: NewJob, host: String, ownerPID: Int, ownerStart: String? = nil, at: Date) throws -> JobRecord {
-        try insertJob(job, status: .running, reason: nil, host: host, ownerPID: ownerPID, ownerStart: ownerStart, at: at)
+        try connection.relaxed {
+            try insertJob(job, status: .running, reason: nil, host: host, ownerPID: ownerPID, ownerStart: ownerStart, at: at)
+        }
     }
 
     /// Records a job that ends before it starts (a missing credential, a
