@@ -50,9 +50,12 @@ def rss_sampler(pid, peak):
 def run(cmd, **kw):
     return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
 
-def lateness(runbook, minutes):
+def lateness(runbook, minutes, config=""):
     root = tempfile.mkdtemp(prefix="runbook-lateness-")
     os.makedirs(f"{root}/runbooks"); os.makedirs(f"{root}/schedules")
+    if config:
+        with open(f"{root}/runbook.conf", "w") as f:
+            f.write(config)
     with open(f"{root}/runbooks/probe.sh", "w") as f:
         f.write('echo "$RUNBOOK_JOB_ID $(date +%s.%N)" >> "$RUNBOOK_DATA/starts"\n')
     for i in range(1000):
@@ -81,9 +84,12 @@ def lateness(runbook, minutes):
     subprocess.run(["rm", "-rf", root])
     return late, peak[0] / 1024, len(jobs)
 
-def throughput(runbook, slots, concurrency):
+def throughput(runbook, slots, concurrency, config=""):
     root = tempfile.mkdtemp(prefix="runbook-throughput-")
     os.makedirs(f"{root}/runbooks"); os.makedirs(f"{root}/schedules")
+    if config:
+        with open(f"{root}/runbook.conf", "w") as f:
+            f.write(config)
     with open(f"{root}/runbooks/noop.sh", "w") as f:
         f.write("true\n")
     with open(f"{root}/schedules/burst.schedule", "w") as f:
@@ -144,10 +150,11 @@ def main():
     parser.add_argument("--slots", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--skip-apscheduler", action="store_true")
+    parser.add_argument("--config", default="", help="runbook.conf text for the benchmark roots, e.g. 'sandbox = off'")
     args = parser.parse_args()
 
     print(f"lateness: 1,000 schedules over a minute, {args.minutes} min (process start - intended instant)")
-    late, rss, count = lateness(args.runbook, args.minutes)
+    late, rss, count = lateness(args.runbook, args.minutes, args.config.replace("\\n", "\n"))
     report("runbook", late)
     print(f"  runbook host peak RSS: {rss:.1f} MB; {count} jobs recorded")
     if not args.skip_apscheduler:
@@ -157,7 +164,7 @@ def main():
         else:
             print("  apscheduler: not installed (pip install 'apscheduler<4')")
     print(f"throughput: {args.slots} slots due at once, --max-concurrent {args.concurrency}")
-    took, counts = throughput(args.runbook, args.slots, args.concurrency)
+    took, counts = throughput(args.runbook, args.slots, args.concurrency, args.config.replace("\\n", "\n"))
     print(f"  drained in {took:.2f} s: {args.slots / took:.0f} jobs/s; recorded: {counts}")
 
 if __name__ == "__main__":

@@ -14,6 +14,10 @@ public struct JobRunner: Sendable {
     public var hostName: String
     /// Seconds between SIGTERM and SIGKILL when a job is stopped.
     public var grace: Int = 10
+    /// Whether each job's completion waits for the disk. The host turns this
+    /// off and syncs once per wake instead (group commit, `SQLiteStore.sync`):
+    /// under load, one sync then covers every job that ended meanwhile.
+    public var syncEachCompletion = true
     /// runbook's own environment: where `env:` credential values come from
     /// (never passed to jobs as a whole).
     public var hostEnvironment: [String: String] = ProcessInfo.processInfo.environment
@@ -247,7 +251,11 @@ public struct JobRunner: Sendable {
             peakMemoryKB: run?.peakMemoryKB, cpuMicroseconds: run?.cpuMicroseconds,
             outputBytes: recorder?.recordedBytes ?? 0, truncated: recorder?.truncated ?? false,
             userCPUMicroseconds: run?.userMicroseconds, systemCPUMicroseconds: run?.systemMicroseconds)
-        try store.completeJob(record.id, completion)
+        if syncEachCompletion {
+            try store.completeJob(record.id, completion)
+        } else {
+            try store.connection.relaxed { try store.completeJob(record.id, completion) }
+        }
         return try store.job(record.id) ?? record
     }
 

@@ -72,12 +72,16 @@ public actor Host {
     private var directorySignature: [String: String] = [:]
     private var reportedErrors: [String: String] = [:]
     private var unpublishedReported: Set<String> = []
+    /// Jobs ended since the store was last synced.
+    private var unsyncedCompletions = 0
     private var startedAt = Date()
 
     public init(workspace: Workspace, store: SQLiteStore, runner: JobRunner, options: HostOptions,
                 environment: [String: String], log: @escaping @Sendable (String) -> Void, now: @escaping @Sendable () -> Date) {
         self.workspace = workspace
         self.store = store
+        var runner = runner
+        runner.syncEachCompletion = false
         self.runner = runner
         self.options = options
         self.log = log
@@ -115,6 +119,7 @@ public actor Host {
                     heartbeat()
                 }
                 fireDue(now: current)
+                syncCompletions()
                 startWaiting(in: &group)
                 await wake.wait(timeout: sleepDuration())
             }
@@ -132,6 +137,7 @@ public actor Host {
                 work.cancellation.cancel(reason: "cancelled: the host stopped (\(signalName(stopRequested ?? SIGTERM))) and the \(options.grace)s grace period ran out")
             }
         }
+        syncCompletions()
         try? store.stopHost(id: hostID, at: now())
         log("stopped")
     }
@@ -327,6 +333,7 @@ public actor Host {
     /// Books a finished job: retries, on-failure, the next queued run.
     private func finished(_ work: Work, record: JobRecord) {
         running[work.record.id] = nil
+        unsyncedCompletions += 1
         defer { wake.signal() }
         let took = record.duration(now: now()).map(formatElapsed) ?? "-"
         let label = work.schedule.map { "schedule \($0.name)" } ?? "runbook \(record.runbook)"
@@ -422,6 +429,14 @@ public actor Host {
             signature[String(file.dropLast(".schedule".count))] = "\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec):\(info.st_size):\(info.st_ino)"
         }
         return signature
+    }
+
+    /// Group commit: the completions recorded since the last wake are made
+    /// durable with one disk sync.
+    private func syncCompletions() {
+        guard unsyncedCompletions > 0 else { return }
+        unsyncedCompletions = 0
+        do { try store.sync(hostID: hostID, at: now()) } catch { log("could not sync the job store: \(error)") }
     }
 
     private func heartbeat() {

@@ -106,6 +106,15 @@ extension SQLiteStore {
         try connection.query("UPDATE hosts SET heartbeat_at = ?2 WHERE id = ?1", [.text(hostID), SQLValue(at)])
     }
 
+    /// Makes every record written so far durable: a small synced commit (the
+    /// host's heartbeat) flushes the WAL, and with it every earlier commit
+    /// written without waiting for the disk.
+    public func sync(hostID: String, at: Date) throws {
+        try connection.transaction {
+            try connection.query("UPDATE hosts SET heartbeat_at = ?2 WHERE id = ?1", [.text(hostID), SQLValue(at)])
+        }
+    }
+
     public func stopHost(id: String, at: Date) throws {
         try connection.query("UPDATE hosts SET stopped_at = ?2, heartbeat_at = ?2 WHERE id = ?1", [.text(id), SQLValue(at)])
     }
