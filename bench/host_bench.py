@@ -50,12 +50,17 @@ def rss_sampler(pid, peak):
 def run(cmd, **kw):
     return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
 
-def lateness(runbook, minutes, config=""):
-    root = tempfile.mkdtemp(prefix="runbook-lateness-")
+def make_root(prefix, config):
+    """A fresh repository root, with runbook.conf when `config` is given."""
+    root = tempfile.mkdtemp(prefix=prefix)
     os.makedirs(f"{root}/runbooks"); os.makedirs(f"{root}/schedules")
     if config:
         with open(f"{root}/runbook.conf", "w") as f:
             f.write(config)
+    return root
+
+def lateness(runbook, minutes, config=""):
+    root = make_root("runbook-lateness-", config)
     with open(f"{root}/runbooks/probe.sh", "w") as f:
         f.write('echo "$RUNBOOK_JOB_ID $(date +%s.%N)" >> "$RUNBOOK_DATA/starts"\n')
     for i in range(1000):
@@ -85,11 +90,7 @@ def lateness(runbook, minutes, config=""):
     return late, peak[0] / 1024, len(jobs)
 
 def throughput(runbook, slots, concurrency, config=""):
-    root = tempfile.mkdtemp(prefix="runbook-throughput-")
-    os.makedirs(f"{root}/runbooks"); os.makedirs(f"{root}/schedules")
-    if config:
-        with open(f"{root}/runbook.conf", "w") as f:
-            f.write(config)
+    root = make_root("runbook-throughput-", config)
     with open(f"{root}/runbooks/noop.sh", "w") as f:
         f.write("true\n")
     with open(f"{root}/schedules/burst.schedule", "w") as f:
