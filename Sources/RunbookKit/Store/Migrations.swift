@@ -87,5 +87,11 @@ enum Migrations {
         ALTER TABLE jobs ADD COLUMN cpu_user_us INTEGER;
         ALTER TABLE jobs ADD COLUMN cpu_system_us INTEGER;
         """,
+        // 4: the host asks, at every slot, for a schedule's queued and
+        // running jobs, and at every job for its last success (newest first);
+        // without this index those reads grow with the schedule's history.
+        """
+        CREATE INDEX jobs_by_schedule_status ON jobs (schedule, status, id);
+        """,
     ]
 }
