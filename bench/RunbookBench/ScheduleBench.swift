@@ -53,19 +53,6 @@ private func evaluate(file: String) throws {
     FileHandle.standardOutput.write(Data(output.utf8))
 }
 
-/// A deterministic generator so every run times the same mix.
-private struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-}
-
 /// Readable specs with their cron equivalents (for the Python side).
 private let readable: [(String, String)] = [
     ("every 15 minutes", "*/15 * * * *"),
@@ -85,7 +72,7 @@ private let readable: [(String, String)] = [
 private let zones = ["UTC", "America/New_York", "Europe/London", "Europe/Berlin", "Australia/Sydney",
                      "Asia/Tokyo", "Asia/Kolkata", "America/Los_Angeles", "America/Sao_Paulo", "Pacific/Auckland"]
 
-private func randomCron(_ rng: inout SplitMix) -> String {
+private func randomCron(_ rng: inout SplitMix64) -> String {
     func field(_ low: Int, _ high: Int, names: Bool) -> String {
         switch rng.below(8) {
         case 0, 1: return "*"
@@ -111,7 +98,7 @@ private func randomCron(_ rng: inout SplitMix) -> String {
 }
 
 private func benchmark(mixPath: String?, rounds: Int) throws {
-    var rng = SplitMix(state: 42)
+    var rng = SplitMix64(seed: 42)
     var schedules: [Schedule] = []
     var mixLines: [String] = []
     let base = 1_767_225_600.0 // 2026-01-01T00:00:00Z

@@ -141,9 +141,6 @@ int rb_seccomp_supported(void);
 /* pipe2(2) with O_CLOEXEC: both ends close-on-exec. */
 int rb_pipe(int fds[2]);
 
-/* pidfd_open(2) without relying on the libc wrapper; -1 and errno on failure. */
-int rb_pidfd_open(pid_t pid);
-
 #ifdef __cplusplus
 }
 #endif

@@ -19,9 +19,5 @@ public func jitterDelay(slot: Date, scheduleName: String, bound: Int) -> Int {
         hash &*= 0x0000_0100_0000_01b3
         second >>= 8
     }
-    var z = hash &+ 0x9e37_79b9_7f4a_7c15
-    z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-    z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-    z ^= z >> 31
-    return Int(z % UInt64(bound))
+    return Int(SplitMix64.mix(hash &+ SplitMix64.golden) % UInt64(bound))
 }

@@ -141,8 +141,6 @@ final class SQLiteConnection: @unchecked Sendable {
         }
     }
 
-    /// The rowid of the last insert on this connection.
-    var lastInsertRowID: Int64 { lock.withLock { () in sqlite3_last_insert_rowid(handle) } }
 
     /// Runs `body` with `synchronous = NORMAL`: its commits reach the WAL
     /// (safe from a crash of this process) without waiting for the disk;

@@ -23,7 +23,7 @@ struct MultiPatternMatcherTests {
     /// Dense everywhere, dense only at the root, and a few dense states.
     @Test("agrees with a naive search on random text", arguments: [1 << 20, 1, 40])
     func randomAgreement(_ budgetRows: Int) {
-        var generator = CredentialsTestRandom(seed: UInt64(budgetRows))
+        var generator = SplitMix64(seed: UInt64(budgetRows))
         let alphabet = Array("abcab".utf8) + [0x00, 0xff, 0x0a]
         for _ in 0..<60 {
             let patterns = (0..<Int.random(in: 1...12, using: &generator)).map { _ in

@@ -6,17 +6,6 @@ import Testing
 /// expands fields into sets and reads wall clocks with Foundation's Calendar.
 @Suite("Schedule properties")
 struct SchedulePropertyTests {
-    struct SplitMix {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9e37_79b9_7f4a_7c15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-            z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
 
     /// A deliberately naive cron matcher: fields as sets, no shortcuts.
     struct SlowMatcher {
@@ -62,7 +51,7 @@ struct SchedulePropertyTests {
         }
     }
 
-    static func randomSpec(_ rng: inout SplitMix) -> String {
+    static func randomSpec(_ rng: inout SplitMix64) -> String {
         func field(_ low: Int, _ high: Int, star: Int) -> String {
             if rng.below(100) < star { return rng.below(4) == 0 ? "*/\(1 + rng.below(max(1, (high - low) / 3)))" : "*" }
             switch rng.below(4) {
@@ -84,7 +73,7 @@ struct SchedulePropertyTests {
 
     @Test(.timeLimit(.minutes(5)))
     func nextIsLaterMatchingAndNothingIsSkipped() throws {
-        var rng = SplitMix(state: 2026)
+        var rng = SplitMix64(seed: 2026)
         var checked = 0
         var minutesStepped = 0
         let windowStart = 1_767_225_600 // 2026-01-01
@@ -132,7 +121,7 @@ struct SchedulePropertyTests {
     }
 
     @Test func consecutiveFiresStrictlyIncrease() throws {
-        var rng = SplitMix(state: 7)
+        var rng = SplitMix64(seed: 7)
         for _ in 0..<200 {
             let spec = Self.randomSpec(&rng)
             let zone = ScheduleTesting.zone(Self.zones[rng.below(Self.zones.count)])
