@@ -70,6 +70,12 @@ public struct ArgumentScanner: Sendable {
         return number
     }
 
+    /// Checks that nothing is left: for commands that take no positionals.
+    public mutating func noPositionals(command: String) throws(UsageError) {
+        let rest = try positionals()
+        guard rest.isEmpty else { throw UsageError("\(command) takes no arguments, got '\(rest[0])'") }
+    }
+
     /// The remaining arguments, after checking none looks like an unknown option.
     public mutating func positionals() throws(UsageError) -> [String] {
         var result: [String] = []

@@ -20,8 +20,7 @@ struct CheckCommand: Command {
         """
 
     init(_ scanner: inout ArgumentScanner) throws(UsageError) {
-        let rest = try scanner.positionals()
-        guard rest.isEmpty else { throw UsageError("check takes no arguments, got '\(rest[0])'") }
+        try scanner.noPositionals(command: "check")
     }
 
     func run(_ context: Context) throws -> Int32 {

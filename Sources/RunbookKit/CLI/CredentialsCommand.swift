@@ -25,8 +25,7 @@ struct CredentialsCommand: Command {
 
     init(_ scanner: inout ArgumentScanner) throws(UsageError) {
         output = try OutputOptions(&scanner)
-        let rest = try scanner.positionals()
-        guard rest.isEmpty else { throw UsageError("credentials takes no arguments, got '\(rest[0])'") }
+        try scanner.noPositionals(command: "credentials")
     }
 
     struct Entry: Encodable {

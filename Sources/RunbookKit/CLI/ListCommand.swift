@@ -66,8 +66,7 @@ struct ListCommand: Command {
 
     init(_ scanner: inout ArgumentScanner) throws(UsageError) {
         output = try OutputOptions(&scanner)
-        let rest = try scanner.positionals()
-        guard rest.isEmpty else { throw UsageError("list takes no arguments, got '\(rest[0])'") }
+        try scanner.noPositionals(command: "list")
     }
 
     func run(_ context: Context) throws -> Int32 {

@@ -64,8 +64,7 @@ struct SchedulesCommand: Command {
 
     init(_ scanner: inout ArgumentScanner) throws(UsageError) {
         output = try OutputOptions(&scanner)
-        let rest = try scanner.positionals()
-        guard rest.isEmpty else { throw UsageError("schedules takes no arguments, got '\(rest[0])'") }
+        try scanner.noPositionals(command: "schedules")
     }
 
     func run(_ context: Context) throws -> Int32 {

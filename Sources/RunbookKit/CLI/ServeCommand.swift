@@ -40,8 +40,7 @@ struct ServeCommand: Command {
         if let grace = try scanner.value("--grace") {
             do { options.grace = try DurationText.seconds(grace) } catch { throw UsageError("--grace: \(error.message)") }
         }
-        let rest = try scanner.positionals()
-        guard rest.isEmpty else { throw UsageError("serve takes no arguments, got '\(rest[0])'") }
+        try scanner.noPositionals(command: "serve")
     }
 
     func run(_ context: Context) throws -> Int32 {

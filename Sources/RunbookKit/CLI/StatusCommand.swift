@@ -22,8 +22,7 @@ struct StatusCommand: Command {
 
     init(_ scanner: inout ArgumentScanner) throws(UsageError) {
         output = try OutputOptions(&scanner)
-        let rest = try scanner.positionals()
-        guard rest.isEmpty else { throw UsageError("status takes no arguments, got '\(rest[0])'") }
+        try scanner.noPositionals(command: "status")
     }
 
     struct Entry: Encodable {
