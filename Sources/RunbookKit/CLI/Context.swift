@@ -72,9 +72,5 @@ public final class Context: @unchecked Sendable {
     }
 
     /// This machine's name.
-    public var hostName: String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        gethostname(&buffer, buffer.count - 1)
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
+    public var hostName: String { HostState.localName }
 }

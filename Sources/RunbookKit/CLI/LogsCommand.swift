@@ -1,9 +1,10 @@
 import Foundation
+import Glibc
 
 struct LogsCommand: Command {
     static let name = "logs"
     static let summary = "print a job's output"
-    static let usage = "runbook logs JOB | NAME --last [--stdout | --stderr] [--timestamps]"
+    static let usage = "runbook logs JOB | NAME --last [--follow] [--stdout | --stderr] [--timestamps]"
     static let help = """
         Prints the recorded output of job JOB (its number in `runbook jobs`),
         or with --last of the latest job of runbook NAME: stdout and stderr
@@ -12,6 +13,9 @@ struct LogsCommand: Command {
 
         Options:
           --last         NAME is a runbook: show its latest job
+          --follow       keep printing while the job runs (a queued job is
+                         waited for); exit with the job's exit code (124 on
+                         timeout, 128+N when killed by signal N)
           --stdout       only standard output
           --stderr       only standard error
           --timestamps   prefix each line with its UTC time and stream
@@ -19,12 +23,14 @@ struct LogsCommand: Command {
         Examples:
           runbook logs 42
           runbook logs backup --last --stderr
+          runbook logs 42 --follow
         """
 
     var target: String
     var last: Bool
     var only: LogStream?
     var timestamps: Bool
+    var follow: Bool
 
     init(_ scanner: inout ArgumentScanner) throws(UsageError) {
         last = try scanner.flag("--last")
@@ -33,12 +39,14 @@ struct LogsCommand: Command {
         if stdout && stderr { throw UsageError("--stdout and --stderr exclude each other; give neither for both") }
         only = stdout ? .stdout : stderr ? .stderr : nil
         timestamps = try scanner.flag("--timestamps")
+        let longFollow = try scanner.flag("--follow")
+        follow = try scanner.flag("-f") || longFollow
         target = try scanner.positionals().single(last ? "runbook name" : "job id")
     }
 
     func run(_ context: Context) throws -> Int32 {
         let store = try context.store()
-        let job: JobRecord
+        var job: JobRecord
         if last {
             _ = try? context.catalog().runbook(named: target)
             guard let latest = try store.latestJob(of: target) else { throw RunError("'\(target)' has no jobs yet") }
@@ -52,22 +60,37 @@ struct LogsCommand: Command {
             }
             job = found
         }
-        let file = try context.workspace().logs.appendingPathComponent("\(job.id.rawValue).log")
-        guard let handle = FileHandle(forReadingAtPath: file.path) else {
-            if job.status.isFinal { context.console.err("job #\(job.id) recorded no output") }
-            return 0
-        }
-        defer { try? handle.close() }
-        var pending = Data()
-        while let chunk = try handle.read(upToCount: 65536), !chunk.isEmpty {
-            pending.append(chunk)
-            while let newline = pending.firstIndex(of: 0x0a) {
-                emit(pending[pending.startIndex..<newline], context: context)
-                pending.removeSubrange(pending.startIndex...newline)
+        let log = JobLog(file: try context.workspace().logs.appendingPathComponent("\(job.id.rawValue).log"))
+        if follow {
+            // Tail the log while the job runs: print what was appended, then
+            // look again; the last lines are read once the record is final.
+            var offset: UInt64 = 0
+            while !job.status.isFinal {
+                let (lines, next) = try log.lines(from: offset)
+                lines.forEach { emit($0, context: context) }
+                offset = next
+                if lines.isEmpty { usleep(100_000) }
+                guard let current = try store.job(job.id) else { throw RunError("job #\(job.id) was deleted while it was followed") }
+                job = current
             }
+            while true {
+                let (lines, next) = try log.lines(from: offset, partial: true)
+                lines.forEach { emit($0, context: context) }
+                if next == offset { break }
+                offset = next
+            }
+        } else {
+            guard log.exists else {
+                if job.status.isFinal { context.console.err("job #\(job.id) recorded no output") }
+                return 0
+            }
+            try log.forEachLine { emit($0, context: context) }
         }
-        if !pending.isEmpty { emit(pending[...], context: context) }
         if let usage = Self.usage(of: job) { context.console.err("runbook: job #\(job.id) \(job.status.rawValue): \(usage)") }
+        if follow {
+            context.console.err("runbook: job #\(job.id) \(job.status.rawValue) (\(job.reason ?? ""))")
+            return JobRunner.exitCode(of: job)
+        }
         return 0
     }
 
@@ -84,20 +107,17 @@ struct LogsCommand: Command {
         return parts.isEmpty ? nil : parts.joined(separator: ", ")
     }
 
-    /// Prints one log line (`TIMESTAMP STREAM TEXT`).
-    private func emit(_ line: Data, context: Context) {
-        let text = String(decoding: line, as: UTF8.self)
-        let parts = text.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count >= 2, let stream = LogStream(rawValue: String(parts[1])) else {
-            context.console.out(text)
+    /// Prints one log line (`TIMESTAMP STREAM TEXT` with --timestamps).
+    private func emit(_ line: JobLog.Line, context: Context) {
+        guard let stream = line.stream else {
+            context.console.out(line.text)
             return
         }
         if let only, stream != only { return }
-        let body = parts.count > 2 ? String(parts[2]) : ""
         if timestamps {
-            context.console.out("\(parts[0]) \(stream.rawValue) \(body)")
+            context.console.out("\(line.timestamp) \(stream.rawValue) \(line.text)")
         } else {
-            context.console.out(stream == .runbook ? "runbook: \(body)" : body)
+            context.console.out(stream == .runbook ? "runbook: \(line.text)" : line.text)
         }
     }
 }

@@ -121,10 +121,15 @@ enum JobLauncher {
         request.live = live
         // Ctrl-C and SIGTERM cancel the job (TERM, grace, KILL) instead of
         // killing runbook and leaving the record unfinished.
-        let signals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
+        // `runbook cancel` from another terminal sends JobCancellation.requestSignal.
+        let signals: [Int32] = [SIGINT, SIGTERM, SIGHUP, JobCancellation.requestSignal]
         var interruptFD: Int32 = -1
         let installed = signals.withUnsafeBufferPointer { rb_signal_pipe($0.baseAddress, Int32($0.count), &interruptFD) }
-        defer { _ = signals.withUnsafeBufferPointer { rb_signal_default($0.baseAddress, Int32($0.count)) } }
+        defer {
+            _ = signals.withUnsafeBufferPointer { rb_signal_default($0.baseAddress, Int32($0.count)) }
+            // A cancel that arrives as the job ends must not kill runbook.
+            signal(JobCancellation.requestSignal, SIG_IGN)
+        }
         let runner = try context.runner()
         let record = try runner.run(request, interruptFD: installed == 0 ? interruptFD : nil)
         let took = record.duration(now: context.now()).map(formatElapsed) ?? "-"

@@ -7,7 +7,8 @@ public enum RunbookCLI {
     static let commands: [any Command.Type] = [
         ListCommand.self, ShowCommand.self, CheckCommand.self, TestCommand.self, RunCommand.self,
         PublishCommand.self, RevertCommand.self, RollbackCommand.self, VersionsCommand.self, DiffCommand.self,
-        SchedulesCommand.self, NextCommand.self, ServeCommand.self, StatusCommand.self, JobsCommand.self, LogsCommand.self, CredentialsCommand.self,
+        SchedulesCommand.self, NextCommand.self, ServeCommand.self, StatusCommand.self, JobsCommand.self, LogsCommand.self,
+        CancelCommand.self, OverviewCommand.self, ReportCommand.self, PruneCommand.self, CredentialsCommand.self,
         DoctorCommand.self,
     ]
 

@@ -5,7 +5,7 @@ import Glibc
 struct ServeCommand: Command {
     static let name = "serve"
     static let summary = "the host: fire schedules until stopped"
-    static let usage = "runbook serve [--max-concurrent N] [--grace DURATION]"
+    static let usage = "runbook serve [--max-concurrent N] [--grace DURATION] [--metrics FILE] [--report FILE [--report-since DURATION]]"
     static let help = """
         Runs the job service in the foreground: fires every enabled schedule of
         a published runbook at its instants, exactly once per slot (each slot
@@ -24,13 +24,26 @@ struct ServeCommand: Command {
         stderr, one line each. Under systemd (NOTIFY_SOCKET) it sends READY,
         STOPPING and WATCHDOG notifications; see contrib/runbook.service.
 
+        Job history is pruned by the `history` setting (runbook.conf or a
+        runbook's header; default the newest 1000 jobs per runbook) at start
+        and every 10 minutes, as `runbook prune` does. `runbook cancel` on
+        this machine reaches the host at once (SIGUSR2), from elsewhere at
+        its next heartbeat.
+
         Options:
-          --max-concurrent N   jobs running at once (default: cores x 4)
-          --grace DURATION     time running jobs get after SIGTERM (default 30s)
+          --max-concurrent N        jobs running at once (default: cores x 4)
+          --grace DURATION          time running jobs get after SIGTERM (default 30s)
+          --metrics FILE            keep a Prometheus textfile up to date (for
+                                    node_exporter's textfile collector): at most
+                                    once a second while jobs end
+          --report FILE             keep an HTML report up to date (see `runbook
+                                    report`): at most every 10 seconds while jobs end
+          --report-since DURATION   the report's window (default 7d)
 
         Examples:
           runbook serve
           runbook serve --max-concurrent 4 --grace 2m
+          runbook serve --metrics /var/lib/node_exporter/textfile/runbook.prom --report /var/www/runbook.html
         """
 
     var options = HostOptions()
@@ -40,13 +53,25 @@ struct ServeCommand: Command {
         if let grace = try scanner.value("--grace") {
             do { options.grace = try DurationText.seconds(grace) } catch { throw UsageError("--grace: \(error.message)") }
         }
+        if let file = try scanner.value("--metrics") { options.metricsFile = URL(fileURLWithPath: file) }
+        if let file = try scanner.value("--report") { options.reportFile = URL(fileURLWithPath: file) }
+        if let window = try scanner.value("--report-since") {
+            guard options.reportFile != nil else { throw UsageError("--report-since needs --report FILE") }
+            do { options.reportWindow = try DurationText.seconds(window) } catch { throw UsageError("--report-since: \(error.message)") }
+        }
         try scanner.noPositionals(command: "serve")
     }
 
     func run(_ context: Context) throws -> Int32 {
         let console = context.console
         let log: @Sendable (String) -> Void = { console.writeErr("\(Timestamp.utc(Date())) runbook[\(getpid())]: \($0)\n") }
-        let host = Host(workspace: try context.workspace(), store: try context.store(), runner: try context.runner(),
+        let runner = try context.runner()
+        var options = self.options
+        options.retention = Retention.resolver(workspace: try context.workspace(), store: try context.store(), host: runner.hostConfig)
+        // Relative paths are taken from where `runbook serve` was started.
+        options.metricsFile = options.metricsFile.map { URL(fileURLWithPath: $0.relativePath, relativeTo: context.currentDirectory).standardizedFileURL }
+        options.reportFile = options.reportFile.map { URL(fileURLWithPath: $0.relativePath, relativeTo: context.currentDirectory).standardizedFileURL }
+        let host = Host(workspace: try context.workspace(), store: try context.store(), runner: runner,
                         options: options, environment: context.environment, log: log, now: context.now)
         // Signals become calls to stop(); the sources live until the host ends.
         var sources: [any DispatchSourceSignal] = []
@@ -57,6 +82,12 @@ struct ServeCommand: Command {
             source.resume()
             sources.append(source)
         }
+        // `runbook cancel` on this machine says so at once.
+        Glibc.signal(JobCancellation.requestSignal, SIG_IGN)
+        let cancels = DispatchSource.makeSignalSource(signal: JobCancellation.requestSignal, queue: .global())
+        cancels.setEventHandler { Task { await host.checkCancelRequests() } }
+        cancels.resume()
+        sources.append(cancels)
         defer { sources.forEach { $0.cancel() } }
         let outcome = BlockingOutcome()
         let task = Task {

@@ -25,19 +25,9 @@ struct StatusCommand: Command {
         try scanner.noPositionals(command: "status")
     }
 
-    struct Entry: Encodable {
-        var host: SQLiteStore.HostRecord
-        var alive: Bool
-    }
-
     func run(_ context: Context) throws -> Int32 {
         let now = context.now()
-        let local = context.hostName
-        let entries = try context.store().hosts().map { host -> Entry in
-            var alive = host.stoppedAt == nil && now.timeIntervalSince(host.heartbeatAt) < 30
-            if alive && host.hostname == local && kill(pid_t(host.pid), 0) != 0 && errno == ESRCH { alive = false }
-            return Entry(host: host, alive: alive)
-        }
+        let entries = try HostState.all(store: try context.store(), now: now, localHost: context.hostName)
         if output.json {
             context.console.out(try renderJSON(entries))
         } else if entries.isEmpty {
@@ -45,9 +35,8 @@ struct StatusCommand: Command {
         } else {
             for entry in entries.prefix(5) {
                 let host = entry.host
-                let state = entry.alive ? "running" : host.stoppedAt != nil ? "stopped" : "gone (no heartbeat)"
                 let beat = formatElapsed(now.timeIntervalSince(host.heartbeatAt))
-                context.console.out("\(host.hostname) pid \(host.pid): \(state), started \(formatLocal(host.startedAt)), last heartbeat \(beat) ago")
+                context.console.out("\(host.hostname) pid \(host.pid): \(entry.state), started \(formatLocal(host.startedAt)), last heartbeat \(beat) ago")
             }
         }
         return entries.contains(where: \.alive) ? 0 : 3

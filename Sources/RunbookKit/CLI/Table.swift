@@ -10,15 +10,59 @@ struct Table {
     mutating func add(_ row: String...) { rows.append(row) }
     mutating func add(_ row: [String]) { rows.append(row) }
 
+    /// The rows in columns as wide as their widest cell; colour escapes
+    /// (`Palette`) take no width.
     func render() -> String {
         let all = [header] + rows
         var widths = [Int](repeating: 0, count: header.count)
-        for row in all { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
+        for row in all { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], Palette.visibleWidth(cell)) } }
         return all.map { row in
             row.enumerated().map { index, cell in
-                index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+                index == row.count - 1 ? cell : cell + String(repeating: " ", count: max(0, widths[index] - Palette.visibleWidth(cell)))
             }.joined(separator: "  ").trimmingTrailingWhitespace()
         }.joined(separator: "\n")
+    }
+}
+
+/// Colour for human output: only on a terminal, never when `NO_COLOR` is
+/// set (no-color.org) or `TERM` is `dumb`.
+struct Palette {
+    var enabled: Bool
+
+    init(console: Console, environment: [String: String]) {
+        enabled = console.isTerminal && (environment["NO_COLOR"] ?? "").isEmpty && environment["TERM"] != "dumb"
+    }
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    private func paint(_ text: String, _ code: String) -> String { enabled ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
+    func red(_ text: String) -> String { paint(text, "31") }
+    func green(_ text: String) -> String { paint(text, "32") }
+    func yellow(_ text: String) -> String { paint(text, "33") }
+    func dim(_ text: String) -> String { paint(text, "2") }
+    func bold(_ text: String) -> String { paint(text, "1") }
+
+    /// A job status in its colour: green done, red failed, yellow stopped
+    /// or not run, plain while it waits or runs.
+    func status(_ status: JobStatus) -> String {
+        switch status {
+        case .succeeded: return green(status.rawValue)
+        case .failed, .timedOut, .limitExceeded, .interrupted: return red(status.rawValue)
+        case .cancelled, .skipped, .missed: return yellow(status.rawValue)
+        case .queued, .running: return bold(status.rawValue)
+        }
+    }
+
+    /// Characters on screen, without colour escapes.
+    static func visibleWidth(_ text: String) -> Int {
+        var width = 0
+        var inEscape = false
+        for scalar in text.unicodeScalars {
+            if inEscape { if scalar == "m" { inEscape = false }; continue }
+            if scalar == "\u{1B}" { inEscape = true; continue }
+            width += 1
+        }
+        return width
     }
 }
 

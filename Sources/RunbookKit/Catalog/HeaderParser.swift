@@ -137,6 +137,8 @@ public struct HeaderParser: Sendable {
             settings.openFiles = count
         case "network": settings.network = try toggle()
         case "test-network": settings.testNetwork = try toggle()
+        case "history":
+            do { settings.history = try Retention.parse(value) } catch { throw SettingProblem(error.message) }
         default: break
         }
     }

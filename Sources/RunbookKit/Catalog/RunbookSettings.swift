@@ -24,6 +24,8 @@ public struct RunbookSettings: Sendable, Codable, Equatable {
     public var fileSize: Int? = nil
     /// Open descriptors per process (RLIMIT_NOFILE), if any.
     public var openFiles: Int? = nil
+    /// How many of its jobs to keep; nil for `runbook.conf`'s `history`.
+    public var history: Retention? = nil
     /// The keys the header set, so that `runbook.conf` fills in only the rest.
     public var givenKeys: Set<String> = []
 
@@ -31,11 +33,12 @@ public struct RunbookSettings: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case description, credentials, parameters, timeout, memory, cpu, processes, output, network
+        case history
         case testNetwork = "test_network", fileSize = "file_size", openFiles = "open_files"
     }
 
     public static let keys: [String] = [
         "description", "credentials", "parameters", "timeout", "memory", "cpu",
-        "processes", "output", "network", "test-network", "file-size", "open-files",
+        "processes", "output", "network", "test-network", "file-size", "open-files", "history",
     ]
 }

@@ -14,6 +14,7 @@ import Foundation
 /// open-files = 1024    # RLIMIT_NOFILE
 /// user = nobody        # who jobs run as when runbook runs as root
 /// sandbox = on         # off: supervision and rlimits only (no namespaces, cgroups, seccomp)
+/// history = 1000       # jobs kept per runbook, and/or an age: 1000, 30d (see `Retention`)
 /// ```
 public struct HostConfig: Sendable, Equatable {
     public var memory: Int? = 512 << 20
@@ -27,10 +28,12 @@ public struct HostConfig: Sendable, Equatable {
     public var user: String = "nobody"
     /// Off: jobs are supervised and rlimited but not confined.
     public var sandbox: Bool = true
+    /// Job history kept per runbook, unless its header says otherwise.
+    public var history = Retention.standard
 
     public init() {}
 
-    public static let keys = ["memory", "cpu", "processes", "output", "timeout", "file-size", "open-files", "user", "sandbox"]
+    public static let keys = ["memory", "cpu", "processes", "output", "timeout", "file-size", "open-files", "user", "sandbox", "history"]
 
     /// Reads `workspace.hostConfig`; built-in defaults if the file is absent.
     /// - Throws: `CatalogErrors` with `runbook.conf:LINE:COLUMN` for unknown keys and bad values.
@@ -101,6 +104,8 @@ public struct HostConfig: Sendable, Equatable {
             case "off", "no", "false": sandbox = false
             default: throw HostConfigProblem(message: "sandbox must be 'on' or 'off', not '\(value)'")
             }
+        case "history":
+            do { history = try Retention.parse(value) } catch { throw HostConfigProblem(message: error.message) }
         case "user":
             guard !value.isEmpty else { throw HostConfigProblem(message: "user needs an account name or uid") }
             user = value

@@ -40,6 +40,11 @@ public final class JobCancellation: Sendable {
     /// Why the job was cancelled, once it was.
     public var reason: String? { state.withLock { $0 } }
 
+    /// The signal `runbook cancel` sends to the process that owns a running
+    /// job on this machine: the host checks the store's cancel requests, a
+    /// `runbook run` or `test` cancels its job.
+    public static let requestSignal = SIGUSR2
+
     /// The descriptor the supervisor polls.
     var descriptor: Int32 { readFD }
 }

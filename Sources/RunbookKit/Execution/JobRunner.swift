@@ -164,7 +164,10 @@ public struct JobRunner: Sendable {
         }
         recorder.finish()
         var (status, reason) = Self.outcome(of: run, limits: limits)
-        if status == .cancelled, let why = request.cancellation?.reason { reason = why }
+        if status == .cancelled {
+            // Who asked: `runbook cancel` (its reason is in the store), else the host.
+            if let why = (try? store.cancelRequest(record.id)) ?? request.cancellation?.reason { reason = why }
+        }
         return try complete(record, status: status, reason: reason, run: run, recorder: recorder)
     }
 
@@ -219,7 +222,9 @@ public struct JobRunner: Sendable {
             }
         }
         if run.timedOut { return (.timedOut, "timed out after \(DurationText.format(seconds: limits.timeout))") }
-        if let signal = run.cancelledBy { return (.cancelled, "cancelled by \(signalName(signal))") }
+        if let signal = run.cancelledBy {
+            return (.cancelled, signal == JobCancellation.requestSignal ? "cancelled with runbook cancel" : "cancelled by \(signalName(signal))")
+        }
         switch run.termination {
         case .exited(0): return (.succeeded, "exit code 0")
         case .exited(let code): return (.failed, "exit code \(code)")
@@ -244,7 +249,8 @@ public struct JobRunner: Sendable {
         // `runbook run` exits 128+N for it (130 for Ctrl-C).
         if status == .cancelled, let cancelledBy = run?.cancelledBy {
             exitCode = nil
-            signal = Int(cancelledBy)
+            // `runbook cancel` stops the job with SIGTERM: 143, as for `kill`.
+            signal = Int(cancelledBy == JobCancellation.requestSignal ? SIGTERM : cancelledBy)
         }
         let completion = JobCompletion(
             status: status, reason: reason, exitCode: exitCode, signal: signal, endedAt: now(),

@@ -132,7 +132,8 @@ enum Supervisor {
                     while read(entry.fd, &signal, 1) == 1 {
                         if result.cancelledBy == nil {
                             result.cancelledBy = Int32(signal)
-                            escalate("cancelled by \(signalName(Int32(signal)))")
+                            escalate(Int32(signal) == JobCancellation.requestSignal
+                                     ? "cancelled with `runbook cancel`" : "cancelled by \(signalName(Int32(signal)))")
                         } else if phase == .terminating {
                             escalate("")
                         }

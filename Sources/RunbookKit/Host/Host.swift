@@ -13,6 +13,13 @@ public struct HostOptions: Sendable {
     public var heartbeatInterval: TimeInterval = 5
     /// The zone of schedules that name none.
     public var defaultTimeZone: TimeZone = .current
+    /// A Prometheus textfile to keep up to date (`--metrics`).
+    public var metricsFile: URL?
+    /// An HTML report to keep up to date (`--report`), of the last `reportWindow` seconds.
+    public var reportFile: URL?
+    public var reportWindow = 7 * 86_400
+    /// Each runbook's job history to keep; nil keeps everything.
+    public var retention: (@Sendable (String) -> Retention)?
 
     public init() {}
 }
@@ -75,6 +82,8 @@ public actor Host {
     /// Jobs ended since the store was last synced.
     private var unsyncedCompletions = 0
     private var startedAt = Date()
+    private var reporting: HostReporting
+    private var lastPublishError: String?
 
     public init(workspace: Workspace, store: SQLiteStore, runner: JobRunner, options: HostOptions,
                 environment: [String: String], log: @escaping @Sendable (String) -> Void, now: @escaping @Sendable () -> Date) {
@@ -88,6 +97,7 @@ public actor Host {
         self.now = now
         notifier = SystemdNotifier(environment: environment)
         hostID = "\(runner.hostName):\(getpid())"
+        reporting = HostReporting(options: options)
     }
 
     /// Asks the host to stop: no more slots fire; running jobs get the grace
@@ -121,6 +131,7 @@ public actor Host {
                 fireDue(now: current)
                 syncCompletions()
                 startWaiting(in: &group)
+                publish(in: &group)
                 await wake.wait(timeout: sleepDuration())
             }
             // Stopping: let running jobs finish within the grace period.
@@ -139,6 +150,7 @@ public actor Host {
         }
         syncCompletions()
         try? store.stopHost(id: hostID, at: now())
+        publishFinal()
         log("stopped")
     }
 
@@ -148,6 +160,7 @@ public actor Host {
         let current = now()
         var until = current.addingTimeInterval(min(options.reloadInterval, options.heartbeatInterval, notifier.watchdogInterval ?? .infinity))
         if let earliest = fireQueue.earliest, earliest < until { until = earliest }
+        if let publish = reporting.nextDeadline(), publish < until { until = publish }
         let seconds = max(0, until.timeIntervalSince(current))
         return .microseconds(Int64(seconds * 1_000_000))
     }
@@ -336,6 +349,7 @@ public actor Host {
     private func finished(_ work: Work, record: JobRecord) {
         running[work.record.id] = nil
         unsyncedCompletions += 1
+        reporting.jobEnded(record, now: now())
         defer { wake.signal() }
         let took = record.duration(now: now()).map(formatElapsed) ?? "-"
         let label = work.schedule.map { "schedule \($0.name)" } ?? "runbook \(record.runbook)"
@@ -433,6 +447,81 @@ public actor Host {
         return signature
     }
 
+    // MARK: Reports
+
+    /// Writes the metrics when due, and starts the report and the prune on
+    /// a thread of their own when due.
+    private func publish(in group: inout DiscardingTaskGroup) {
+        let current = now()
+        do {
+            try reporting.writeMetrics(store: store, schedules: Array(schedules.keys), snapshot: metricsSnapshot(up: true), now: current, force: false)
+        } catch {
+            reportOnce("\(error)")
+        }
+        let (report, prune) = reporting.dueHousekeeping(now: current)
+        guard report != nil || prune else { return }
+        let store = self.store, workspace = self.workspace, retention = reporting.retention, window = reporting.reportWindow
+        group.addTask {
+            let messages = await runOnThread {
+                Host.housekeep(store: store, workspace: workspace, report: report, window: window, retention: prune ? retention : nil, now: current)
+            }
+            await self.housekeepingDone(messages)
+        }
+    }
+
+    /// Writes the report and prunes (blocking); returns what to log.
+    static func housekeep(store: SQLiteStore, workspace: Workspace, report: URL?, window: Int,
+                          retention: (@Sendable (String) -> Retention)?, now: Date) -> [String] {
+        var messages: [String] = []
+        if let retention {
+            do {
+                let result = try Pruner(store: store, logs: workspace.logs).prune(retention: retention, now: now)
+                if result.jobs + result.strayLogs > 0 {
+                    messages.append("pruned \(result.jobs) job(s) past their history setting and \(result.strayLogs) log(s) without a record")
+                }
+            } catch {
+                messages.append("could not prune the job history: \(error)")
+            }
+        }
+        if let report {
+            do { try HTMLReport.build(store: store, workspace: workspace, window: window, now: now).write(to: report) } catch {
+                messages.append("could not write the report \(report.path): \(error)")
+            }
+        }
+        return messages
+    }
+
+    private func housekeepingDone(_ messages: [String]) {
+        reporting.housekeeping = false
+        messages.forEach(log)
+        wake.signal()
+    }
+
+    /// The last metrics (host down) and report, as the host stops.
+    private func publishFinal() {
+        do {
+            try reporting.writeMetrics(store: store, schedules: Array(schedules.keys), snapshot: metricsSnapshot(up: false), now: now(), force: true)
+        } catch {
+            reportOnce("\(error)")
+        }
+        if let file = reporting.reportFile {
+            Host.housekeep(store: store, workspace: workspace, report: file, window: reporting.reportWindow, retention: nil, now: now()).forEach(log)
+        }
+    }
+
+    private func metricsSnapshot(up: Bool) -> HostMetrics.Snapshot {
+        HostMetrics.Snapshot(up: up, startedAt: startedAt, heartbeatAt: lastHeartbeat,
+                             queued: waiting.values.reduce(0) { $0 + $1.count } + delayedRetries.count,
+                             running: running.count, lastSuccess: [:])
+    }
+
+    /// Logs a failing write once, not once a second.
+    private func reportOnce(_ message: String) {
+        guard message != lastPublishError else { return }
+        lastPublishError = message
+        log("could not write the metrics file: \(message)")
+    }
+
     /// Group commit: the completions recorded since the last wake are made
     /// durable with one disk sync.
     private func syncCompletions() {
@@ -441,7 +530,21 @@ public actor Host {
         do { try store.sync(hostID: hostID, at: now()) } catch { log("could not sync the job store: \(error)") }
     }
 
+    /// Stops the running jobs that `runbook cancel` asked to stop. Called on
+    /// `JobCancellation.requestSignal` and at every heartbeat (a request
+    /// from another machine arrives through the store alone).
+    public func checkCancelRequests() {
+        do {
+            for (id, reason) in try store.cancelRequests(host: runner.hostName, ownerPID: Int(getpid())) {
+                running[id]?.cancellation.cancel(reason: reason)
+            }
+        } catch {
+            log("could not read cancel requests: \(error)")
+        }
+    }
+
     private func heartbeat() {
+        checkCancelRequests()
         lastHeartbeat = now()
         do { try store.heartbeat(hostID: hostID, at: lastHeartbeat) } catch { log("heartbeat failed: \(error)") }
         if notifier.watchdogInterval != nil { notifier.notify("WATCHDOG=1") }

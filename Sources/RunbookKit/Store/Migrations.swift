@@ -93,5 +93,14 @@ enum Migrations {
         """
         CREATE INDEX jobs_by_schedule_status ON jobs (schedule, status, id);
         """,
+        // 5: reports (issue 7). `runbook cancel` leaves its reason in
+        // `cancel_requested` for the process that owns the running job.
+        // The overview reads a window of jobs by time from one covering
+        // index; retention and "last failure" read a runbook's jobs by status.
+        """
+        ALTER TABLE jobs ADD COLUMN cancel_requested TEXT;
+        CREATE INDEX jobs_by_queued_at ON jobs (queued_at, runbook, status, started_at, ended_at);
+        CREATE INDEX jobs_by_runbook_status ON jobs (runbook, status, id);
+        """,
     ]
 }

@@ -228,7 +228,7 @@ public final class SQLiteStore: Sendable {
             clauses.append(clause.replacingOccurrences(of: "?", with: "?\(parameters.count)"))
         }
         if let runbook = filter.runbook { add("runbook = ?", .text(runbook)) }
-        if let status = filter.status { add("status = ?", .text(status.rawValue)) }
+        if !filter.statuses.isEmpty { clauses.append("status IN (\(filter.statuses.map { "'\($0.rawValue)'" }.joined(separator: ", ")))") }
         if let schedule = filter.schedule { add("schedule = ?", .text(schedule)) }
         if let since = filter.since { add("queued_at >= ?", SQLValue(since)) }
         if let trigger = filter.trigger { add("trigger = ?", .text(trigger.rawValue)) }
@@ -268,7 +268,8 @@ public final class SQLiteStore: Sendable {
 /// Which jobs to list.
 public struct JobFilter: Sendable, Equatable {
     public var runbook: String?
-    public var status: JobStatus?
+    /// Any of these statuses; empty for all.
+    public var statuses: [JobStatus] = []
     public var schedule: String?
     public var trigger: JobTrigger?
     public var since: Date?
@@ -277,7 +278,7 @@ public struct JobFilter: Sendable, Equatable {
     public init(runbook: String? = nil, status: JobStatus? = nil, schedule: String? = nil,
                 trigger: JobTrigger? = nil, since: Date? = nil, limit: Int? = nil) {
         self.runbook = runbook
-        self.status = status
+        self.statuses = status.map { [$0] } ?? []
         self.schedule = schedule
         self.trigger = trigger
         self.since = since
