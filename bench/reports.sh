@@ -51,7 +51,7 @@ sqlite3 "$work/.runbook/runbook.db" "SELECT MAX(id) FROM jobs WHERE status IN ('
         printf '2026-01-01T00:00:00.000Z out working\n2026-01-01T00:00:00.000Z err ERROR: bench failure %s\n' "$id" > "$work/.runbook/logs/$id.log"
     done
 sqlite3 "$work/.runbook/runbook.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
-echo "store: $(du -h "$work/.runbook/runbook.db" | cut -f1) on disk ($(stat -c %s "$work/.runbook/runbook.db") bytes) for $("$bin" --root "$work" jobs --limit 0 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' 2>/dev/null || echo "?") jobs"
+echo "store: $(du -h "$work/.runbook/runbook.db" | cut -f1) on disk ($(stat -c %s "$work/.runbook/runbook.db") bytes) for $(sqlite3 "$work/.runbook/runbook.db" "SELECT COUNT(*) FROM jobs") jobs"
 
 python3 - "$runs" "$bin" "$work" <<'PY'
 import statistics, subprocess, sys, time

@@ -120,7 +120,8 @@ public struct HTMLReport: Sendable {
 
     /// One row per runbook, one cell per stretch of the window: red when a
     /// job in it failed, amber when one was cancelled, skipped or missed,
-    /// green when all succeeded.
+    /// green when all succeeded; a red or amber cell is the more opaque the
+    /// larger the share of its jobs that failed or did not run.
     private func timeline(_ names: [String]) -> String {
         let labelWidth = 170.0, cellWidth = 8.0, rowHeight = 22.0
         let width = labelWidth + cellWidth * Double(Self.buckets) + 10
@@ -143,8 +144,11 @@ public struct HTMLReport: Sendable {
             svg += "<rect x=\"\(labelWidth)\" y=\"\(y + 3)\" width=\"\(cellWidth * Double(Self.buckets))\" height=\"\(rowHeight - 6)\" class=\"lane\"/>\n"
             for (bucket, cell) in (cells[name] ?? [:]).sorted(by: { $0.key < $1.key }) {
                 let kind = cell.failed > 0 ? "bad" : cell.other > 0 ? "warn" : "ok"
+                // The more of a stretch's jobs failed (or did not run), the stronger its colour.
+                let share = Double(cell.failed > 0 ? cell.failed : cell.other) / Double(cell.total)
+                let opacity = kind == "ok" ? "" : String(format: " fill-opacity=\"%.2f\"", 0.35 + 0.65 * share)
                 let from = Date(timeIntervalSince1970: start + span * Double(bucket) / Double(Self.buckets))
-                svg += "<rect x=\"\(labelWidth + cellWidth * Double(bucket))\" y=\"\(y + 3)\" width=\"\(cellWidth - 1)\" height=\"\(rowHeight - 6)\" class=\"\(kind)\"><title>\(htmlEscape(name)) from \(Self.stamp(from)): \(cell.total) job(s), \(cell.failed) failed</title></rect>\n"
+                svg += "<rect x=\"\(labelWidth + cellWidth * Double(bucket))\" y=\"\(y + 3)\" width=\"\(cellWidth - 1)\" height=\"\(rowHeight - 6)\" class=\"\(kind)\"\(opacity)><title>\(htmlEscape(name)) from \(Self.stamp(from)): \(cell.total) job(s), \(cell.failed) failed</title></rect>\n"
             }
         }
         let axisY = rowHeight * Double(names.count) + 18
@@ -154,7 +158,7 @@ public struct HTMLReport: Sendable {
     }
 
     private var legend: String {
-        "<p class=\"legend\"><span class=\"swatch ok\"></span>all succeeded <span class=\"swatch warn\"></span>cancelled, skipped or missed <span class=\"swatch bad\"></span>a failure</p>\n"
+        "<p class=\"legend\"><span class=\"swatch ok\"></span>all succeeded <span class=\"swatch warn\"></span>cancelled, skipped or missed <span class=\"swatch bad\"></span>failures (stronger: a larger share failed)</p>\n"
     }
 
     /// A bar per runbook: the median run time, and a lighter bar to the 95th percentile.
