@@ -72,6 +72,12 @@ struct LogsCommand: Command {
                 if lines.isEmpty { usleep(100_000) }
                 guard let current = try store.job(job.id) else { throw RunError("job #\(job.id) was deleted while it was followed") }
                 job = current
+                // An owner on this machine that died leaves the job running
+                // for ever in the store: mark it interrupted, as any command would.
+                if job.status == .running, job.host == context.hostName, let pid = job.ownerPID,
+                   !ProcessIdentity.isAlive(pid: pid, identity: job.ownerStart) {
+                    try OrphanSweep.run(store: store, hostName: context.hostName, now: context.now())
+                }
             }
             while true {
                 let (lines, next) = try log.lines(from: offset, partial: true)
