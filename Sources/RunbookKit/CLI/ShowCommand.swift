@@ -34,9 +34,11 @@ struct ShowCommand: Command {
         var limits: JobLimits?
         /// How such a run is confined on this machine.
         var sandbox: [String]?
+        /// The job history kept (header, else runbook.conf).
+        var history: Retention?
 
         enum CodingKeys: String, CodingKey {
-            case summary = "runbook", settings, published, lastJob = "last_job", schedules, limits, sandbox
+            case summary = "runbook", settings, published, lastJob = "last_job", schedules, limits, sandbox, history
         }
     }
 
@@ -65,6 +67,7 @@ struct ShowCommand: Command {
                                             scratch: workspace.scratch.path, data: workspace.data.path, programs: [],
                                             root: workspace.root.path)
             details.limits = limits
+            details.history = settings.history ?? config.history
             details.sandbox = SandboxPolicy(host: host, limits: limits, paths: paths, cgroupMemory: memory, cgroupProcesses: processes).summary
         }
         if output.json {
@@ -97,6 +100,7 @@ struct ShowCommand: Command {
                 lines.append("  limits:      \(limits)")
             }
             lines.append("  network:     \(settings.network ? "on" : "off") (dry runs: \(settings.testNetwork ? "on" : "off"))")
+            if let history = details.history { lines.append("  history:     \(history) kept") }
             for (index, line) in (details.sandbox ?? []).enumerated() {
                 lines.append("  \(index == 0 ? "sandbox:    " : "            ") \(line)")
             }
