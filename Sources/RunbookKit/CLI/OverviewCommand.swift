@@ -76,7 +76,11 @@ struct OverviewCommand: Command {
             let host = state.host
             let beat = formatElapsed(now.timeIntervalSince(host.heartbeatAt))
             let label = state.alive ? palette.green(state.state) : palette.yellow(state.state)
-            context.console.out("Host: \(host.hostname) pid \(host.pid) \(label) since \(formatLocal(host.startedAt)), last heartbeat \(beat) ago")
+            if let stopped = host.stoppedAt {
+                context.console.out("Host: \(host.hostname) pid \(host.pid) \(label) at \(formatLocal(stopped)) (started \(formatLocal(host.startedAt)))")
+            } else {
+                context.console.out("Host: \(host.hostname) pid \(host.pid) \(label) since \(formatLocal(host.startedAt)), last heartbeat \(beat) ago")
+            }
         }
         return 0
     }
