@@ -181,7 +181,7 @@ final class MultiPatternMatcher: Sendable {
     /// suffix of `bytes` that is a prefix of some pattern (what a match
     /// could still grow from).
     @inline(__always)
-    func scan(_ bytes: UnsafeBufferPointer<UInt8>, _ found: (Int, Int) -> Void) -> Int {
+    func scan(_ bytes: UnsafeRawBufferPointer, _ found: (Int, Int) -> Void) -> Int {
         classOf.withUnsafeBufferPointer { classOf in
         dense.withUnsafeBufferPointer { dense in
         longest.withUnsafeBufferPointer { longest in

@@ -29,6 +29,8 @@ public struct SecretMasker: Sendable {
     public static let replacement: [UInt8] = Array(Secret.redacted.utf8)
 
     private let matcher: MultiPatternMatcher
+    /// Where a pattern may occur: the automaton runs only near its hits.
+    private let filter: GramFilter
 
     /// Builds the automaton for all forms of all `secrets` (linear in their
     /// total length; duplicates are ignored).
@@ -41,6 +43,9 @@ public struct SecretMasker: Sendable {
             }
         }
         matcher = MultiPatternMatcher(patterns: patterns)
+        // Every pattern has at least `minimumLength` bytes (4), which the
+        // filter's grams need.
+        filter = GramFilter(patterns: patterns)
     }
 
     /// Whether `secret` is long enough to be masked. An empty value has
@@ -60,9 +65,11 @@ public struct SecretMasker: Sendable {
     /// is returned, uncopied, when nothing in it matches.
     public func mask(_ line: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
         guard !isEmpty else { return line }
-        let (intervals, _) = matches(in: line)
+        let intervals = line.withUnsafeBytes { matches(in: $0) }
         guard !intervals.isEmpty else { return line }
-        return ArraySlice(replacing(intervals, in: line, upTo: line.count))
+        var out: [UInt8] = []
+        line.withUnsafeBytes { append($0, replacing: intervals, upTo: $0.count, to: &out) }
+        return out[...]
     }
 
     /// One complete line (without its line end), masked.
@@ -73,6 +80,30 @@ public struct SecretMasker: Sendable {
         guard !isEmpty else { return text }
         let lines = Array(text.utf8).split(separator: 0x0a, omittingEmptySubsequences: false)
         return String(decoding: Array(lines.map { Array(mask($0)) }.joined(separator: [0x0a])), as: UTF8.self)
+    }
+
+    /// One complete line (without its line end) masked onto the end of
+    /// `out`, for a caller that keeps one buffer for all lines.
+    /// - Returns: false, leaving `out` as it was, when nothing in `line`
+    ///   matches: the line stands as it is.
+    func mask(_ line: UnsafeRawBufferPointer, appendingTo out: inout [UInt8]) -> Bool {
+        guard !isEmpty else { return false }
+        let intervals = matches(in: line)
+        guard !intervals.isEmpty else { return false }
+        append(line, replacing: intervals, upTo: line.count, to: &out)
+        return true
+    }
+
+    /// Where in `bytes[from...]` a secret may be: a position in the first
+    /// line (of those that begin at or after `from`) that can hold one, or
+    /// nil when none of those lines does. The lines of `bytes` before the
+    /// returned position's line hold no secret; the line holding it may
+    /// (`mask` decides). For a caller that masks many lines at once, which
+    /// asks again from the start of the line after the one it masked.
+    ///
+    /// Lines are cut at `\n`, which no pattern contains.
+    func firstCandidate(in bytes: UnsafeRawBufferPointer, from: Int) -> Int? {
+        isEmpty ? nil : filter.firstHit(in: bytes, from: from)
     }
 
     /// Masks the part of an unfinished line that can be decided now, for a
@@ -91,53 +122,80 @@ public struct SecretMasker: Sendable {
     ///   exceeds `holdLimit`.
     public func maskPartial(_ partial: ArraySlice<UInt8>) -> (masked: [UInt8], consumed: Int) {
         guard !isEmpty else { return (Array(partial), partial.count) }
-        let (intervals, open) = matches(in: partial)
-        var cut = partial.count - open
-        // A match that crosses the cut, or touches it while a match may
-        // begin there, is held back whole, so it merges with what follows
-        // exactly as it would in the complete line.
-        if let crossing = intervals.last(where: { $0.start < cut }), crossing.end > cut || (crossing.end == cut && open > 0) {
-            if crossing.start == 0, partial.count > holdLimit {
-                return (replacing(intervals.filter { $0.end <= crossing.end }, in: partial, upTo: crossing.end), crossing.end)
+        return partial.withUnsafeBytes { bytes in
+            let intervals = matches(in: bytes)
+            let open = openLength(of: bytes)
+            var cut = bytes.count - open
+            var out: [UInt8] = []
+            // A match that crosses the cut, or touches it while a match may
+            // begin there, is held back whole, so it merges with what follows
+            // exactly as it would in the complete line.
+            if let crossing = intervals.last(where: { $0.start < cut }), crossing.end > cut || (crossing.end == cut && open > 0) {
+                if crossing.start == 0, bytes.count > holdLimit {
+                    append(bytes, replacing: intervals.filter { $0.end <= crossing.end }, upTo: crossing.end, to: &out)
+                    return (out, crossing.end)
+                }
+                cut = crossing.start
             }
-            cut = crossing.start
+            append(bytes, replacing: intervals.filter { $0.end <= cut }, upTo: cut, to: &out)
+            return (out, cut)
         }
-        return (replacing(intervals.filter { $0.end <= cut }, in: partial, upTo: cut), cut)
     }
 
     /// The most `maskPartial` may leave unconsumed.
     public var holdLimit: Int { max(4096, 2 * longestPattern) }
 
-    /// Merged match intervals (offsets from `bytes.startIndex`), sorted,
-    /// and the length of the unfinished match at the end.
-    private func matches(in bytes: ArraySlice<UInt8>) -> (intervals: [(start: Int, end: Int)], open: Int) {
+    /// Every run of matched bytes in `bytes`, touching and overlapping
+    /// matches merged: `[start, end)` offsets, sorted.
+    ///
+    /// The automaton runs only over windows around the filter's hits: a
+    /// match holding a hit lies within `longestPattern - 4` bytes before it
+    /// and `longestPattern` after, so scanning each window (windows that
+    /// touch or overlap joined into one) from the automaton's start finds
+    /// every match, and the same merged runs as a scan of all of `bytes`.
+    private func matches(in bytes: UnsafeRawBufferPointer) -> [(start: Int, end: Int)] {
         var intervals: [(start: Int, end: Int)] = []
-        let open = bytes.withUnsafeBufferPointer { buffer in
-            matcher.scan(buffer) { start, end in
-                var start = start
+        let reach = matcher.maximumLength
+        let step = filter.step
+        var hit = filter.firstHit(in: bytes, from: 0)
+        while let first = hit {
+            let windowStart = max(0, first + 4 - reach)
+            var windowEnd = min(bytes.count, first + reach)
+            hit = filter.firstHit(in: bytes, from: first + step)
+            while let next = hit, next + 4 - reach <= windowEnd {
+                windowEnd = min(bytes.count, next + reach)
+                hit = filter.firstHit(in: bytes, from: next + step)
+            }
+            _ = matcher.scan(UnsafeRawBufferPointer(rebasing: bytes[windowStart..<windowEnd])) { start, end in
+                var start = start + windowStart
                 while let last = intervals.last, start <= last.end {
                     start = min(start, last.start)
                     intervals.removeLast()
                 }
-                intervals.append((start, end))
+                intervals.append((start, end + windowStart))
             }
         }
-        return (intervals, open)
+        return intervals
     }
 
-    /// `bytes[..<limit]` with each interval replaced by `***`.
-    private func replacing(_ intervals: [(start: Int, end: Int)], in bytes: ArraySlice<UInt8>, upTo limit: Int) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(limit)
-        let base = bytes.startIndex
+    /// The length of the longest suffix of `bytes` that begins a pattern
+    /// (what a match could still grow from): it is never longer than
+    /// `longestPattern`, so the automaton reads only that many last bytes.
+    private func openLength(of bytes: UnsafeRawBufferPointer) -> Int {
+        let tail = UnsafeRawBufferPointer(rebasing: bytes[max(0, bytes.count - matcher.maximumLength)...])
+        return matcher.scan(tail) { _, _ in }
+    }
+
+    /// `bytes[..<limit]` with each interval replaced by `***`, appended to `out`.
+    private func append(_ bytes: UnsafeRawBufferPointer, replacing intervals: [(start: Int, end: Int)], upTo limit: Int,
+                        to out: inout [UInt8]) {
+        out.reserveCapacity(out.count + limit)
         var position = 0
         for interval in intervals {
-            out += bytes[(base + position)..<(base + interval.start)]
+            out += UnsafeRawBufferPointer(rebasing: bytes[position..<interval.start]).assumingMemoryBound(to: UInt8.self)
             out += Self.replacement
             position = interval.end
         }
-        out += bytes[(base + position)..<(base + limit)]
-        return out
+        out += UnsafeRawBufferPointer(rebasing: bytes[position..<limit]).assumingMemoryBound(to: UInt8.self)
     }
 }
-

@@ -24,6 +24,8 @@ final class OutputRecorder {
     private let masker: SecretMasker
     private var pending: [LogStream: [UInt8]] = [:]
     private var buffer: [UInt8] = []
+    /// The line being masked (kept to reuse its storage).
+    private var maskedLine: [UInt8] = []
     /// The timestamp of the current read, as log bytes.
     private var stamp: [UInt8] = []
     private(set) var recordedBytes = 0
@@ -51,52 +53,104 @@ final class OutputRecorder {
 
     /// Takes bytes read from `stream`; complete lines are written at once.
     /// Every line completed by one read gets the time of that read.
+    ///
+    /// The lines that begin and end within this read are logged straight
+    /// from `bytes`, and the masker's filter looks at all of them in one
+    /// pass, so only a line where a secret may be is masked; the first line
+    /// (completing an earlier read's) and the last (unfinished) one go
+    /// through the stream's pending line.
     func append(_ bytes: UnsafeRawBufferPointer, from stream: LogStream) {
-        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        guard !bytes.isEmpty else { return }
         stamp = Array(Timestamp.utc(Date()).utf8)
-        var line = pending.removeValue(forKey: stream) ?? []
         var start = 0
-        while start < bytes.count {
-            let rest = bytes.count - start
-            let found = memchr(base + start, 0x0a, rest)
-            let end = found.map { start + (UnsafeRawPointer($0) - (base + start)) } ?? bytes.count
-            line.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
-            // Cut an overlong line every `maximumLine` bytes (also when its
-            // newline came in the same read), where no secret can straddle
-            // the cut.
-            while line.count >= Self.maximumLine {
-                let (masked, consumed) = masker.maskPartial(line[..<(line.startIndex + Self.maximumLine)])
-                emit(masked[...], from: stream)
-                line.removeFirst(consumed)
-            }
-            if found != nil {
-                emit(masker.mask(line[...]), from: stream)
-                line.removeAll(keepingCapacity: true)
-                start = end + 1
+        if pending[stream] != nil {
+            start = continueLine(bytes, from: stream)
+        }
+        var end = bytes.count
+        while end > start, bytes[end - 1] != 0x0a { end -= 1 }
+        if end > start {
+            emitLines(UnsafeRawBufferPointer(rebasing: bytes[start..<end]), from: stream)
+            start = end
+        }
+        if start < bytes.count {
+            _ = continueLine(UnsafeRawBufferPointer(rebasing: bytes[start...]), from: stream)
+        }
+        flush()
+    }
+
+    /// Adds `bytes` up to the first line end to the stream's pending line,
+    /// and records the line if it ends there.
+    /// - Returns: how many bytes were taken, the line end included.
+    private func continueLine(_ bytes: UnsafeRawBufferPointer, from stream: LogStream) -> Int {
+        var line = pending.removeValue(forKey: stream) ?? []
+        let base = bytes.baseAddress!
+        let found = memchr(base, 0x0a, bytes.count)
+        let end = found.map { UnsafeRawPointer($0) - base } ?? bytes.count
+        line += UnsafeRawBufferPointer(rebasing: bytes[..<end]).assumingMemoryBound(to: UInt8.self)
+        // Cut an overlong line every `maximumLine` bytes (also when its
+        // newline came in the same read), where no secret can straddle
+        // the cut.
+        while line.count >= Self.maximumLine {
+            let (masked, consumed) = masker.maskPartial(line[..<(line.startIndex + Self.maximumLine)])
+            masked.withUnsafeBytes { emit($0, from: stream) }
+            line.removeFirst(consumed)
+        }
+        guard found != nil else {
+            pending[stream] = line
+            return bytes.count
+        }
+        line.withUnsafeBytes { emitMasked($0, from: stream) }
+        return end + 1
+    }
+
+    /// Records whole lines, `region` ending with a line end.
+    private func emitLines(_ region: UnsafeRawBufferPointer, from stream: LogStream) {
+        let base = region.baseAddress!
+        var candidate = masker.firstCandidate(in: region, from: 0)
+        var lineStart = 0
+        while lineStart < region.count {
+            let newline = UnsafeRawPointer(memchr(base + lineStart, 0x0a, region.count - lineStart)!) - base
+            let line = UnsafeRawBufferPointer(rebasing: region[lineStart..<newline])
+            if line.count >= Self.maximumLine {
+                _ = continueLine(UnsafeRawBufferPointer(rebasing: region[lineStart...newline]), from: stream)
+            } else if let position = candidate, position < newline {
+                emitMasked(line, from: stream)
             } else {
-                start = end
+                emit(line, from: stream)
+            }
+            lineStart = newline + 1
+            if let position = candidate, position < lineStart {
+                candidate = masker.firstCandidate(in: region, from: lineStart)
             }
         }
-        pending[stream] = line
-        flush()
+    }
+
+    /// Records one complete line, masked.
+    private func emitMasked(_ line: UnsafeRawBufferPointer, from stream: LogStream) {
+        maskedLine.removeAll(keepingCapacity: true)
+        if masker.mask(line, appendingTo: &maskedLine) {
+            maskedLine.withUnsafeBytes { emit($0, from: stream) }
+        } else {
+            emit(line, from: stream)
+        }
     }
 
     /// Adds a line of runbook's own (a timeout, a cancellation).
     func note(_ text: String) {
         stamp = Array(Timestamp.utc(Date()).utf8)
-        emit(Array(masker.mask(text).utf8)[...], from: .runbook, counted: false)
+        Array(masker.mask(text).utf8).withUnsafeBytes { emit($0, from: .runbook, counted: false) }
         flush()
     }
 
     /// Writes what is left of unfinished lines and the truncation mark.
     func finish() {
         for stream in [LogStream.stdout, .stderr] {
-            if let line = pending[stream], !line.isEmpty { emit(masker.mask(line[...]), from: stream) }
+            if let line = pending[stream], !line.isEmpty { line.withUnsafeBytes { emitMasked($0, from: stream) } }
         }
         pending = [:]
         if droppedBytes > 0 {
-            emit(Array("output truncated at \(ByteSize.format(bytes: limit)): \(droppedBytes) more bytes were not recorded".utf8)[...],
-                 from: .runbook, counted: false)
+            Array("output truncated at \(ByteSize.format(bytes: limit)): \(droppedBytes) more bytes were not recorded".utf8)
+                .withUnsafeBytes { emit($0, from: .runbook, counted: false) }
         }
         flush()
     }
@@ -104,8 +158,8 @@ final class OutputRecorder {
     /// Records a line (the log first, then the terminal). The limit counts
     /// whole log lines, timestamp and tag included, so the log file itself
     /// stays within `output` (plus runbook's own notes).
-    private func emit(_ line: ArraySlice<UInt8>, from stream: LogStream, counted: Bool = true) {
-        defer { echo?(stream, line) }
+    private func emit(_ line: UnsafeRawBufferPointer, from stream: LogStream, counted: Bool = true) {
+        defer { echo.map { $0(stream, ArraySlice(line)) } }
         let size = Self.prefixLength + line.count + 1
         if counted {
             guard recordedBytes + size <= limit, droppedBytes == 0 else {
@@ -119,7 +173,7 @@ final class OutputRecorder {
         buffer.append(0x20)
         buffer += stream.rawValue.utf8
         buffer.append(0x20)
-        buffer += line
+        buffer += line.assumingMemoryBound(to: UInt8.self)
         buffer.append(0x0a)
     }
 

@@ -16,7 +16,7 @@ struct MultiPatternMatcherTests {
 
     func found(_ matcher: MultiPatternMatcher, _ text: [UInt8]) -> [Int: Int] {
         var result: [Int: Int] = [:]
-        _ = text.withUnsafeBufferPointer { buffer in matcher.scan(buffer) { start, end in result[end] = end - start } }
+        _ = text.withUnsafeBytes { buffer in matcher.scan(buffer) { start, end in result[end] = end - start } }
         return result
     }
 
@@ -47,7 +47,7 @@ struct MultiPatternMatcherTests {
     @Test("the open length is the longest suffix that begins a pattern")
     func openLength() {
         let matcher = MultiPatternMatcher(patterns: [Array("hello".utf8), Array("help!".utf8)])
-        func open(_ text: String) -> Int { Array(text.utf8).withUnsafeBufferPointer { matcher.scan($0) { _, _ in } } }
+        func open(_ text: String) -> Int { Array(text.utf8).withUnsafeBytes { matcher.scan($0) { _, _ in } } }
         #expect(open("say hel") == 3)
         #expect(open("say hello") == 5)
         #expect(open("say h") == 1)

@@ -1,0 +1,79 @@
+/// A quick, exact-by-construction test for where a set of byte patterns
+/// (each at least 4 bytes long) may occur, so the automaton that finds
+/// them runs only near those places and skips clean text.
+///
+/// It is a bitset of the hashed 4-byte substrings ("grams") of every
+/// pattern, probed with one unaligned `UInt32` load at sampled positions:
+/// every `step`th byte, where `step` is the shortest pattern's length
+/// minus 3. Any occurrence of a pattern of length `L ≥ step + 3` covers
+/// `L - 3 ≥ step` consecutive gram positions, so at least one sampled
+/// position lies inside it, and that gram is in the set. So an occurrence
+/// that begins at or after the first sampled position is never missed
+/// (no false negatives); a hit may be a false one (a hash collision, or a
+/// gram shared with ordinary text), which the automaton then rejects.
+///
+/// With long secrets the filter looks at a few bytes in twenty; with a
+/// four-character one (step 1) at every byte, still without the
+/// automaton's loop-carried state.
+final class GramFilter: Sendable {
+    /// The bitset: bit `h` is set when some gram hashes to `h`.
+    private let words: [UInt64]
+    /// `32 - log2(bit count)`: the hash keeps the product's top bits.
+    private let shift: UInt32
+    /// Distance between sampled positions: the shortest pattern minus 3.
+    let step: Int
+
+    /// Fibonacci hashing: the top bits of the product mix all four bytes.
+    private static let multiplier: UInt32 = 0x9E37_79B1
+
+    /// - Parameter patterns: all at least 4 bytes long (shorter ones are
+    ///   ignored: the masker never has them).
+    init(patterns: [[UInt8]]) {
+        let usable = patterns.filter { $0.count >= 4 }
+        let grams = usable.reduce(0) { $0 + $1.count - 3 }
+        // About 32 bits a gram (at most 2^22 bits, 512 KiB): a clean probe
+        // hits a set bit about once in 32 at the upper size.
+        var bits: UInt32 = 12
+        while bits < 22, 1 << bits < grams * 32 { bits += 1 }
+        var words = [UInt64](repeating: 0, count: 1 << (bits - 6))
+        let shift = 32 - bits
+        for pattern in usable {
+            pattern.withUnsafeBytes { raw in
+                for offset in 0...(raw.count - 4) {
+                    let hash = Self.hash(raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self), shift: shift)
+                    words[hash >> 6] |= 1 << UInt64(hash & 63)
+                }
+            }
+        }
+        self.words = words
+        self.shift = shift
+        self.step = max(1, (usable.map(\.count).min() ?? 4) - 3)
+    }
+
+    @inline(__always)
+    private static func hash(_ gram: UInt32, shift: UInt32) -> Int {
+        Int(truncatingIfNeeded: (gram &* multiplier) >> shift)
+    }
+
+    /// The first position of the grid `from`, `from + step`, `from + 2·step`,
+    /// … in `bytes` whose gram is in the set, or nil when there is none.
+    /// Every occurrence of a pattern lying wholly in `bytes[from...]`
+    /// contains a position of that grid whose gram is in the set; to find
+    /// them all, go on from `hit + step`, which keeps to the same grid.
+    @inline(__always)
+    func firstHit(in bytes: UnsafeRawBufferPointer, from: Int) -> Int? {
+        let last = bytes.count - 4
+        guard from <= last, let base = bytes.baseAddress else { return nil }
+        let shift = self.shift
+        let step = self.step
+        return words.withUnsafeBufferPointer { words in
+            var position = from
+            while position <= last {
+                let hash = Self.hash(base.loadUnaligned(fromByteOffset: position, as: UInt32.self), shift: shift)
+                if words[hash &>> 6] & (1 &<< UInt64(hash & 63)) != 0 { return position }
+                position &+= step
+            }
+            return nil
+        }
+    }
+}
