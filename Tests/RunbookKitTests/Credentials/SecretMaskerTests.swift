@@ -344,6 +344,33 @@ struct SecretMaskerTests {
         #expect(prefix.masked == Array("xyz".utf8))
     }
 
+    /// The filter must never let the automaton skip a secret: masking,
+    /// whole and cut at random places, agrees with masking by definition.
+    @Test("masking agrees with a naive search for every form, whole and cut", arguments: [(1, 4), (2, 5), (3, 8), (4, 20)])
+    func agreesWithNaive(_ seed: UInt64, _ shortest: Int) {
+        var fuzz = MaskingFuzz(seed: seed, shortest: shortest)
+        let masker = SecretMasker(secrets: fuzz.secrets.map(Secret.init))
+        let naive = NaiveMasker(secrets: fuzz.secrets)
+        for _ in 0..<150 {
+            let line = fuzz.line(length: Int.random(in: 0...400, using: &fuzz.generator))
+            let expected = naive.mask(line)
+            #expect(masker.mask(line: line) == expected, "\(fuzz.secrets) in \(String(decoding: line, as: UTF8.self))")
+            var carry: [UInt8] = []
+            var out: [UInt8] = []
+            var position = 0
+            while position < line.count {
+                let size = Int.random(in: 1...80, using: &fuzz.generator)
+                carry += line[position..<min(line.count, position + size)]
+                position += size
+                let (masked, consumed) = masker.maskPartial(carry[...])
+                out += masked
+                carry.removeFirst(consumed)
+            }
+            out += masker.mask(line: carry)
+            #expect(out == expected, "\(fuzz.secrets) in \(String(decoding: line, as: UTF8.self)), cut")
+        }
+    }
+
     @Test("text masking keeps line ends")
     func text() {
         #expect(masker(["hunter22"]).mask("a hunter22\nb\n\nhunter22") == "a ***\nb\n\n***")
