@@ -159,9 +159,15 @@ final class MultiPatternMatcher: Sendable {
         }
         // Class 0 must lead to the root from every state (no pattern has it).
         for state in 0..<denseCount { dense[state * classCount] = 0 }
-        // A transition into a state that ends a match carries the sign bit,
-        // so the scan loop reads one table per byte in the common case.
-        for index in dense.indices where longest[Int(dense[index])] > 0 { dense[index] |= Int32.min }
+        // An entry is the target's row offset (`target * classCount`), so
+        // the scan's next lookup needs no multiplication; a transition into
+        // a state that ends a match, or into one without a dense row, is
+        // the target's number with the sign bit set instead, so the scan
+        // loop reads one table per byte in the common case.
+        for index in dense.indices {
+            let target = Int(dense[index])
+            dense[index] = longest[target] > 0 || target >= denseCount ? Int32.min | Int32(target) : Int32(target * classCount)
+        }
 
         self.classOf = classOf
         self.classCount = classCount
@@ -187,21 +193,25 @@ final class MultiPatternMatcher: Sendable {
         longest.withUnsafeBufferPointer { longest in
             let classCount = self.classCount
             let denseCount = self.denseCount
+            // The current state's row offset in `dense`, or -1 for a state
+            // without a dense row (then `state` is its number).
+            var row = 0
             var state = 0
             for index in 0..<bytes.count {
                 let cls = Int(classOf[Int(bytes[index])])
-                if cls == 0 { state = 0; continue }
-                if state < denseCount {
-                    let entry = dense[state &* classCount &+ cls]
-                    guard entry < 0 else { state = Int(entry); continue }
+                if cls == 0 { row = 0; continue }
+                if row >= 0 {
+                    let entry = dense[row &+ cls]
+                    guard entry < 0 else { row = Int(entry); continue }
                     state = Int(entry & Int32.max)
                 } else {
                     state = sparseStep(state, cls)
                 }
+                row = state < denseCount ? state &* classCount : -1
                 let length = Int(longest[state])
                 if length > 0 { found(index + 1 - length, index + 1) }
             }
-            return Int(depth[state])
+            return Int(depth[row >= 0 ? row / classCount : state])
         }
         }
         }
@@ -216,6 +226,7 @@ final class MultiPatternMatcher: Sendable {
             }
             state = Int(fail[state])
         }
-        return Int(dense[state * classCount + cls] & Int32.max)
+        let entry = dense[state * classCount + cls]
+        return entry < 0 ? Int(entry & Int32.max) : Int(entry) / classCount
     }
 }
