@@ -22,6 +22,15 @@ final class GramFilter: Sendable {
     private let shift: UInt32
     /// Distance between sampled positions: the shortest pattern minus 3.
     let step: Int
+    /// For the grams in each of 2^`reachBits` buckets (by the hash's top
+    /// bits): how far before a gram a pattern holding it can begin, and
+    /// how far past the gram's end it can go. Together they bound where a
+    /// match through a hit can lie, so the automaton checks only there.
+    private let reachBefore: [Int32]
+    private let reachAfter: [Int32]
+    /// The longest `reachBefore`: no match through a hit begins further back.
+    let maximumReachBefore: Int
+    private static let reachBits: UInt32 = 12
 
     /// Fibonacci hashing: the top bits of the product mix all four bytes.
     private static let multiplier: UInt32 = 0x9E37_79B1
@@ -37,16 +46,25 @@ final class GramFilter: Sendable {
         while bits < 22, 1 << bits < grams * 32 { bits += 1 }
         var words = [UInt64](repeating: 0, count: 1 << (bits - 6))
         let shift = 32 - bits
+        var reachBefore = [Int32](repeating: 0, count: 1 << Self.reachBits)
+        var reachAfter = [Int32](repeating: 0, count: 1 << Self.reachBits)
         for pattern in usable {
             pattern.withUnsafeBytes { raw in
                 for offset in 0...(raw.count - 4) {
-                    let hash = Self.hash(raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self), shift: shift)
+                    let gram = raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self)
+                    let hash = Self.hash(gram, shift: shift)
                     words[hash >> 6] |= 1 << UInt64(hash & 63)
+                    let bucket = Self.hash(gram, shift: 32 - Self.reachBits)
+                    reachBefore[bucket] = max(reachBefore[bucket], Int32(offset))
+                    reachAfter[bucket] = max(reachAfter[bucket], Int32(raw.count - offset - 4))
                 }
             }
         }
         self.words = words
         self.shift = shift
+        self.reachBefore = reachBefore
+        self.reachAfter = reachAfter
+        self.maximumReachBefore = Int(reachBefore.max() ?? 0)
         self.step = max(1, (usable.map(\.count).min() ?? 4) - 3)
     }
 
@@ -75,5 +93,13 @@ final class GramFilter: Sendable {
             }
             return nil
         }
+    }
+
+    /// Where a match through the gram at `hit` can lie: from
+    /// `reachBefore` bytes before it to `reachAfter` bytes past its end,
+    /// clipped to `bytes`.
+    func window(around hit: Int, in bytes: UnsafeRawBufferPointer) -> Range<Int> {
+        let bucket = Self.hash(bytes.loadUnaligned(fromByteOffset: hit, as: UInt32.self), shift: 32 - Self.reachBits)
+        return max(0, hit - Int(reachBefore[bucket]))..<min(bytes.count, hit + 4 + Int(reachAfter[bucket]))
     }
 }

@@ -148,31 +148,36 @@ public struct SecretMasker: Sendable {
     /// Every run of matched bytes in `bytes`, touching and overlapping
     /// matches merged: `[start, end)` offsets, sorted.
     ///
-    /// The automaton runs only over windows around the filter's hits: a
-    /// match holding a hit lies within `longestPattern - 4` bytes before it
-    /// and `longestPattern` after, so scanning each window (windows that
-    /// touch or overlap joined into one) from the automaton's start finds
-    /// every match, and the same merged runs as a scan of all of `bytes`.
+    /// The automaton runs only over windows around the filter's hits, each
+    /// as wide as a match through that hit's gram can reach (see
+    /// `GramFilter.window`). Every match holds a hit and lies in its window,
+    /// so scanning each window from the automaton's start finds every match,
+    /// and the same merged runs as a scan of all of `bytes`. Windows are
+    /// joined when they touch, or when a later hit could still reach back
+    /// into the current one (no hit begins a window more than
+    /// `maximumReachBefore` bytes before it), so windows are scanned in
+    /// order and never twice.
     private func matches(in bytes: UnsafeRawBufferPointer) -> [(start: Int, end: Int)] {
         var intervals: [(start: Int, end: Int)] = []
-        let reach = matcher.maximumLength
         let step = filter.step
+        let reachBefore = filter.maximumReachBefore
         var hit = filter.firstHit(in: bytes, from: 0)
         while let first = hit {
-            let windowStart = max(0, first + 4 - reach)
-            var windowEnd = min(bytes.count, first + reach)
+            var window = filter.window(around: first, in: bytes)
             hit = filter.firstHit(in: bytes, from: first + step)
-            while let next = hit, next + 4 - reach <= windowEnd {
-                windowEnd = min(bytes.count, next + reach)
+            while let next = hit {
+                let more = filter.window(around: next, in: bytes)
+                guard more.lowerBound <= window.upperBound || next - reachBefore < window.upperBound else { break }
+                window = min(window.lowerBound, more.lowerBound)..<max(window.upperBound, more.upperBound)
                 hit = filter.firstHit(in: bytes, from: next + step)
             }
-            _ = matcher.scan(UnsafeRawBufferPointer(rebasing: bytes[windowStart..<windowEnd])) { start, end in
-                var start = start + windowStart
+            _ = matcher.scan(UnsafeRawBufferPointer(rebasing: bytes[window])) { start, end in
+                var start = start + window.lowerBound
                 while let last = intervals.last, start <= last.end {
                     start = min(start, last.start)
                     intervals.removeLast()
                 }
-                intervals.append((start, end + windowStart))
+                intervals.append((start, end + window.lowerBound))
             }
         }
         return intervals
