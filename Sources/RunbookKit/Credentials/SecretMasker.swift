@@ -173,11 +173,13 @@ public struct SecretMasker: Sendable {
             }
             _ = matcher.scan(UnsafeRawBufferPointer(rebasing: bytes[window])) { start, end in
                 var start = start + window.lowerBound
+                var end = end + window.lowerBound
                 while let last = intervals.last, start <= last.end {
                     start = min(start, last.start)
+                    end = max(end, last.end)
                     intervals.removeLast()
                 }
-                intervals.append((start, end + window.lowerBound))
+                intervals.append((start, end))
             }
         }
         return intervals

@@ -351,8 +351,8 @@ struct SecretMaskerTests {
         var fuzz = MaskingFuzz(seed: seed, shortest: shortest)
         let masker = SecretMasker(secrets: fuzz.secrets.map(Secret.init))
         let naive = NaiveMasker(secrets: fuzz.secrets)
-        for _ in 0..<150 {
-            let line = fuzz.line(length: Int.random(in: 0...400, using: &fuzz.generator))
+        for _ in 0..<300 {
+            let line = fuzz.line(length: Int.random(in: 0...600, using: &fuzz.generator))
             let expected = naive.mask(line)
             #expect(masker.mask(line: line) == expected, "\(fuzz.secrets) in \(String(decoding: line, as: UTF8.self))")
             var carry: [UInt8] = []
