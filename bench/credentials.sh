@@ -4,9 +4,9 @@
 # capture path — pipe, line splitting, masking, timestamped log — against
 # the same output captured without secrets, plus the masker alone.
 # Targets: >= 300 MB/s masked; masking under 25% of capture time.
-#   bench/credentials.sh [MB]
+#   bench/credentials.sh [MB] [ROUNDS]   (each round captures both ways; medians)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product runbook-bench >/dev/null
 swift build -c release --product runbook-init >/dev/null
-"$(swift build -c release --show-bin-path)/runbook-bench" capture "${1:-200}"
+"$(swift build -c release --show-bin-path)/runbook-bench" capture "${1:-200}" "${2:-3}"

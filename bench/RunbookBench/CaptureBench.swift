@@ -1,11 +1,15 @@
 import Foundation
 import RunbookKit
 
-/// `runbook-bench capture [MB]`: job output through the full capture path
-/// (pipe → line splitting → masking → timestamped log), with 50 active
-/// secrets and with none, on the same generated output.
+/// `runbook-bench capture [MB] [ROUNDS]`: job output through the full
+/// capture path (pipe → line splitting → masking → timestamped log), with
+/// 50 active secrets and with none, on the same generated output. Each
+/// round captures it both ways, in alternating order (the machine is
+/// shared and noisy: one capture is a third of a second); the figures are
+/// the medians, and the masking share is also given round by round.
 func runCaptureBench(arguments: [String]) throws {
     let megabytes = arguments.first.flatMap(Int.init) ?? 200
+    let rounds = max(1, arguments.dropFirst().first.flatMap(Int.init) ?? 3)
     let root = FileManager.default.temporaryDirectory.appendingPathComponent("runbook-capture-\(getpid())")
     try FileManager.default.createDirectory(at: root.appendingPathComponent("runbooks"), withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: root) }
@@ -44,6 +48,10 @@ func runCaptureBench(arguments: [String]) throws {
     let runner = JobRunner(workspace: workspace, store: store, tools: tools, hostName: "bench") { Date() }
     let script = try SnapshotStore(directory: workspace.snapshots).store(Data("cat \(data.path)\n".utf8))
 
+    /// The size of the first masked log, checked for secrets byte by byte;
+    /// later masked logs must have the same size (masking does not depend
+    /// on how the output was split into reads).
+    var checkedLogSize: Int?
     func capture(masked: Bool) throws -> Double {
         var settings = RunbookSettings()
         settings.output = 4 << 30
@@ -53,13 +61,20 @@ func runCaptureBench(arguments: [String]) throws {
         let record = try runner.run(JobRunner.Request(job: job, runtime: ScriptRuntime.shell, settings: settings, parameters: [:], echo: nil))
         let seconds = Date().timeIntervalSince(start)
         guard record.status == .succeeded else { throw RunError("capture job \(record.status): \(record.reason ?? "")") }
+        let logFile = runner.logFile(for: record.id)
         if masked {
-            // Bytes, not String.contains: the log is hundreds of megabytes.
-            let log = try Data(contentsOf: runner.logFile(for: record.id))
-            let leaked = secrets.contains { log.range(of: Data($0.utf8)) != nil }
-            if leaked { throw RunError("a secret reached the log") }
+            let size = try FileManager.default.attributesOfItem(atPath: logFile.path)[.size] as? Int ?? 0
+            if let checkedLogSize {
+                if size != checkedLogSize { throw RunError("masked logs differ in size: \(size) and \(checkedLogSize) bytes") }
+            } else {
+                // Bytes, not String.contains: the log is hundreds of megabytes.
+                let log = try Data(contentsOf: logFile)
+                let leaked = secrets.contains { log.range(of: Data($0.utf8)) != nil }
+                if leaked { throw RunError("a secret reached the log") }
+                checkedLogSize = size
+            }
         }
-        try? FileManager.default.removeItem(at: runner.logFile(for: record.id))
+        try? FileManager.default.removeItem(at: logFile)
         return seconds
     }
     // The masker alone, in memory, on the same lines.
@@ -76,13 +91,29 @@ func runCaptureBench(arguments: [String]) throws {
     }
     let maskOnly = Date().timeIntervalSince(maskStart)
 
-    let plain = try capture(masked: false)
-    let masked = try capture(masked: true)
+    var plain: [Double] = []
+    var masked: [Double] = []
+    for round in 0..<rounds {
+        if round % 2 == 0 {
+            plain.append(try capture(masked: false))
+            masked.append(try capture(masked: true))
+        } else {
+            masked.append(try capture(masked: true))
+            plain.append(try capture(masked: false))
+        }
+    }
+    func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+    func list(_ values: [Double]) -> String { values.map { String(format: "%.2f", $0) }.joined(separator: " ") }
+    let shares = zip(plain, masked).map { ($1 - $0) / $1 * 100 }
     let mb = Double(written) / Double(1 << 20)
-    print(String(format: "capture of %.0f MB through pipe, line splitting and log, %d lines", mb, line))
-    print(String(format: "  plain:  %.2f s, %.0f MB/s", plain, mb / plain))
-    print(String(format: "  masked: %.2f s, %.0f MB/s (50 secrets)", masked, mb / masked))
-    print(String(format: "  masking costs %.0f%% of capture time", (masked - plain) / masked * 100))
+    print(String(format: "capture of %.0f MB through pipe, line splitting and log, %d lines; %d rounds, medians", mb, line, rounds))
+    print(String(format: "  plain:  %.2f s, %.0f MB/s (%@ s)", median(plain), mb / median(plain), list(plain)))
+    print(String(format: "  masked: %.2f s, %.0f MB/s (%@ s; 50 secrets)", median(masked), mb / median(masked), list(masked)))
+    print(String(format: "  masking costs %.0f%% of capture time (%.0f%% to %.0f%% round by round)",
+                 (median(masked) - median(plain)) / median(masked) * 100, shares.min() ?? 0, shares.max() ?? 0))
     print(String(format: "  the masker alone: built in %.1f ms, %.0f MB/s over the same lines (%d lines masked)",
                  build * 1000, mb / maskOnly, maskedLines))
 }
