@@ -39,11 +39,19 @@ final class GramFilter: Sendable {
     ///   ignored: the masker never has them).
     init(patterns: [[UInt8]]) {
         let usable = patterns.filter { $0.count >= 4 }
-        let grams = usable.reduce(0) { $0 + $1.count - 3 }
-        // About 32 bits a gram (at most 2^22 bits, 512 KiB): a clean probe
-        // hits a set bit about once in 32 at the upper size.
+        var distinct = Set<UInt32>()
+        for pattern in usable {
+            pattern.withUnsafeBytes { raw in
+                for offset in 0...(raw.count - 4) { distinct.insert(raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) }
+            }
+        }
+        // About 256 bits a gram, from 2^12 bits to 2^22 (512 KiB): a probe
+        // of clean text hits a set bit about once in 256, or, with many
+        // long secrets at the upper size, once in 16 or so. A false hit
+        // costs an automaton run over a window; a probe misses in L1
+        // only when the bitset is larger than 32 KiB.
         var bits: UInt32 = 12
-        while bits < 22, 1 << bits < grams * 32 { bits += 1 }
+        while bits < 22, 1 << bits < distinct.count * 256 { bits += 1 }
         var words = [UInt64](repeating: 0, count: 1 << (bits - 6))
         let shift = 32 - bits
         var reachBefore = [Int32](repeating: 0, count: 1 << Self.reachBits)

@@ -72,4 +72,23 @@ struct GramFilterTests {
         let dirty = clean + secret + clean
         #expect(!hits(filter, dirty, from: 0).isEmpty)
     }
+
+    /// Fifty similar secrets in all their forms, against log lines of
+    /// timestamps and numbers: few probes of clean text hit (each hit costs
+    /// an automaton run), and every line with a secret does.
+    @Test("clean log lines rarely hit")
+    func falseHits() {
+        let secrets = (0..<50).map { "bench-secret-\($0)-" + String(repeating: "k", count: 8 + $0 % 17) }
+        let filter = GramFilter(patterns: secrets.flatMap { SecretEncodings.patterns(for: $0) })
+        var cleanHits = 0
+        var probes = 0
+        for line in 0..<20_000 {
+            let clean = Array("2026-11-23T04:12:09.123Z DEBUG request \(line) took \(line % 997) ms status=200 bytes=\(line * 7 % 65536)".utf8)
+            cleanHits += hits(filter, clean, from: 0).count
+            probes += (clean.count - 4) / filter.step + 1
+            let dirty = Array("2026-11-23T04:12:09.123Z INFO connecting with token \(secrets[line % 50]) to api.example.invalid".utf8)
+            #expect(!hits(filter, dirty, from: 0).isEmpty)
+        }
+        #expect(Double(cleanHits) / Double(probes) < 0.01, "\(cleanHits) of \(probes) probes hit")
+    }
 }
