@@ -46,10 +46,10 @@ final class GramFilter: Sendable {
             }
         }
         // About 256 bits a gram, from 2^12 bits to 2^22 (512 KiB): a probe
-        // of clean text hits a set bit about once in 256, or, with many
-        // long secrets at the upper size, once in 16 or so. A false hit
-        // costs an automaton run over a window; a probe misses in L1
-        // only when the bitset is larger than 32 KiB.
+        // of clean text finds a bit set by chance about once in 256 (less
+        // often with thousands of long secrets, which fill the largest
+        // size). A false hit costs an automaton run over a window; 50
+        // secrets in all their forms make a 32 KiB bitset.
         var bits: UInt32 = 12
         while bits < 22, 1 << bits < distinct.count * 256 { bits += 1 }
         var words = [UInt64](repeating: 0, count: 1 << (bits - 6))

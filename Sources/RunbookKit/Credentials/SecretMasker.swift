@@ -6,7 +6,8 @@
 /// one character and one flush at a time, or interleaved with the other
 /// stream, is masked like one written at once. It holds no state between
 /// lines, so one masker serves both streams, and memory stays bounded by
-/// the line being masked (plus the automaton, built once in `init`).
+/// the line being masked (plus the automaton and its filter, built once in
+/// `init`).
 ///
 /// What is masked (see `SecretEncodings`): each secret of at least
 /// `minimumLength` characters, quote-trimmed, base64 at every byte
@@ -94,14 +95,12 @@ public struct SecretMasker: Sendable {
         return true
     }
 
-    /// Where in `bytes[from...]` a secret may be: a position in the first
-    /// line (of those that begin at or after `from`) that can hold one, or
-    /// nil when none of those lines does. The lines of `bytes` before the
-    /// returned position's line hold no secret; the line holding it may
-    /// (`mask` decides). For a caller that masks many lines at once, which
-    /// asks again from the start of the line after the one it masked.
-    ///
-    /// Lines are cut at `\n`, which no pattern contains.
+    /// The first position in `bytes[from...]` where a secret may lie, or
+    /// nil: for a caller that masks many lines of one buffer, which logs the
+    /// lines before that position's line as they are, masks that line, and
+    /// asks again from the start of the next one. No pattern contains
+    /// `\n`, so a secret lies within one line, and a line that begins at or
+    /// after `from` and ends before the returned position holds none.
     func firstCandidate(in bytes: UnsafeRawBufferPointer, from: Int) -> Int? {
         isEmpty ? nil : filter.firstHit(in: bytes, from: from)
     }
