@@ -46,7 +46,7 @@ final class GramFilter: Sendable {
             }
         }
         // About 256 bits a gram, from 2^12 bits to 2^22 (512 KiB): a probe
-        // of clean text finds a bit set by chance about once in 256 (less
+        // of clean text finds a bit set by chance about once in 256 (more
         // often with thousands of long secrets, which fill the largest
         // size). A false hit costs an automaton run over a window; 50
         // secrets in all their forms make a 32 KiB bitset.
