@@ -84,14 +84,23 @@ public struct SecretMasker: Sendable {
     }
 
     /// One complete line (without its line end) masked onto the end of
-    /// `out`, for a caller that keeps one buffer for all lines.
+    /// `out`, for a caller that keeps one buffer for all lines. A line with
+    /// up to 16 runs of secrets is masked without allocating.
     /// - Returns: false, leaving `out` as it was, when nothing in `line`
     ///   matches: the line stands as it is.
     func mask(_ line: UnsafeRawBufferPointer, appendingTo out: inout [UInt8]) -> Bool {
         guard !isEmpty else { return false }
-        let intervals = matches(in: line)
-        guard !intervals.isEmpty else { return false }
-        append(line, replacing: intervals, upTo: line.count, to: &out)
+        let masked: Bool? = withUnsafeTemporaryAllocation(of: Run.self, capacity: 16) { storage in
+            var runs = RunList(storage: storage)
+            forEachMatch(in: line) { runs.add($0, $1) }
+            guard !runs.overflowed else { return nil }
+            guard runs.count > 0 else { return false }
+            append(line, replacing: UnsafeBufferPointer(rebasing: storage[..<runs.count]), upTo: line.count, to: &out)
+            return true
+        }
+        if let masked { return masked }
+        let runs = matches(in: line)
+        append(line, replacing: runs, upTo: line.count, to: &out)
         return true
     }
 
@@ -144,20 +153,56 @@ public struct SecretMasker: Sendable {
     /// The most `maskPartial` may leave unconsumed.
     public var holdLimit: Int { max(4096, 2 * longestPattern) }
 
+    /// A run of masked bytes: `[start, end)` offsets.
+    typealias Run = (start: Int, end: Int)
+
+    /// Runs kept sorted as matches arrive in order of their ends: a match
+    /// that touches or overlaps the last runs is merged with them.
+    private struct RunList {
+        let storage: UnsafeMutableBufferPointer<Run>
+        var count = 0
+        /// More runs than `storage` holds: the list is incomplete.
+        var overflowed = false
+
+        mutating func add(_ start: Int, _ end: Int) {
+            var run = (start: start, end: end)
+            while count > 0, run.start <= storage[count - 1].end {
+                run = (min(run.start, storage[count - 1].start), max(run.end, storage[count - 1].end))
+                count -= 1
+            }
+            guard count < storage.count else { overflowed = true; return }
+            storage.baseAddress!.advanced(by: count).initialize(to: run)
+            count += 1
+        }
+    }
+
     /// Every run of matched bytes in `bytes`, touching and overlapping
-    /// matches merged: `[start, end)` offsets, sorted.
+    /// matches merged, sorted.
+    private func matches(in bytes: UnsafeRawBufferPointer) -> [Run] {
+        var runs: [Run] = []
+        forEachMatch(in: bytes) { start, end in
+            var run = (start: start, end: end)
+            while let last = runs.last, run.start <= last.end {
+                run = (min(run.start, last.start), max(run.end, last.end))
+                runs.removeLast()
+            }
+            runs.append(run)
+        }
+        return runs
+    }
+
+    /// Calls `found(start, end)` for matches in `bytes` whose union is that
+    /// of all matches, in order of their ends.
     ///
     /// The automaton runs only over windows around the filter's hits, each
     /// as wide as a match through that hit's gram can reach (see
     /// `GramFilter.window`). Every match holds a hit and lies in its window,
-    /// so scanning each window from the automaton's start finds every match,
-    /// and the same merged runs as a scan of all of `bytes`. Windows are
-    /// joined when they touch, or when a later hit could still reach back
-    /// into the current one (no hit begins a window more than
-    /// `maximumReachBefore` bytes before it), so windows are scanned in
-    /// order and never twice.
-    private func matches(in bytes: UnsafeRawBufferPointer) -> [(start: Int, end: Int)] {
-        var intervals: [(start: Int, end: Int)] = []
+    /// so scanning each window from the automaton's start finds every match
+    /// (or a longer one ending at the same byte). Windows are joined when
+    /// they touch, or when a later hit could still reach back into the
+    /// current one (no hit begins a window more than `maximumReachBefore`
+    /// bytes before it), so windows are scanned in order and never twice.
+    private func forEachMatch(in bytes: UnsafeRawBufferPointer, _ found: (Int, Int) -> Void) {
         let step = filter.step
         let reachBefore = filter.maximumReachBefore
         var hit = filter.firstHit(in: bytes, from: 0)
@@ -170,18 +215,9 @@ public struct SecretMasker: Sendable {
                 window = min(window.lowerBound, more.lowerBound)..<max(window.upperBound, more.upperBound)
                 hit = filter.firstHit(in: bytes, from: next + step)
             }
-            _ = matcher.scan(UnsafeRawBufferPointer(rebasing: bytes[window])) { start, end in
-                var start = start + window.lowerBound
-                var end = end + window.lowerBound
-                while let last = intervals.last, start <= last.end {
-                    start = min(start, last.start)
-                    end = max(end, last.end)
-                    intervals.removeLast()
-                }
-                intervals.append((start, end))
-            }
+            let offset = window.lowerBound
+            _ = matcher.scan(UnsafeRawBufferPointer(rebasing: bytes[window])) { start, end in found(start + offset, end + offset) }
         }
-        return intervals
     }
 
     /// The length of the longest suffix of `bytes` that begins a pattern
@@ -193,7 +229,7 @@ public struct SecretMasker: Sendable {
     }
 
     /// `bytes[..<limit]` with each interval replaced by `***`, appended to `out`.
-    private func append(_ bytes: UnsafeRawBufferPointer, replacing intervals: [(start: Int, end: Int)], upTo limit: Int,
+    private func append(_ bytes: UnsafeRawBufferPointer, replacing intervals: some Collection<Run>, upTo limit: Int,
                         to out: inout [UInt8]) {
         out.reserveCapacity(out.count + limit)
         var position = 0

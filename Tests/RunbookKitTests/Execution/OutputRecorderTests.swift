@@ -163,4 +163,18 @@ struct OutputRecorderTests {
             #expect((stream == .stdout ? pieces.last : pieces.first) == naive.mask(short))
         }
     }
+
+    /// Up to 16 runs of secrets a line are collected without allocating;
+    /// more take another path, which must mask the same.
+    @Test("lines with few and with many secrets", arguments: [1, 16, 17, 40])
+    func manySecretsInALine(_ count: Int) throws {
+        let root = try TemporaryRoot()
+        let file = root.url.appendingPathComponent("job.log")
+        let recorder = try OutputRecorder(logFile: file, limit: 1 << 20, masker: SecretMasker(secrets: [Secret("hunter22")]), echo: nil)
+        let line = (0..<count).map { "k\($0)=hunter22" }.joined(separator: " ")
+        feed(recorder, "head\n\(line)\ntail\n", .stdout)
+        recorder.finish()
+        let expected = (0..<count).map { "k\($0)=***" }.joined(separator: " ")
+        #expect(try lines(file).map(\.text) == ["head", expected, "tail"])
+    }
 }
