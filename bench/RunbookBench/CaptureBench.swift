@@ -24,7 +24,7 @@ func runCaptureBench(arguments: [String]) throws {
     chmod(workspace.credentials.path, 0o600)
 
     let data = root.appendingPathComponent("output.txt")
-    FileManager.default.createFile(atPath: data.path, contents: nil)
+    guard FileManager.default.createFile(atPath: data.path, contents: nil) else { throw RunError("cannot create \(data.path)") }
     let handle = try FileHandle(forWritingTo: data)
     var chunk: [UInt8] = []
     var line = 0
