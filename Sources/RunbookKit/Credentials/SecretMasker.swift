@@ -208,17 +208,30 @@ public struct SecretMasker: Sendable {
         var hit = filter.firstHit(in: bytes, from: 0)
         while let first = hit {
             var window = filter.window(around: first, in: bytes)
+            var hits = 1
             hit = filter.firstHit(in: bytes, from: first + step)
             while let next = hit {
                 let more = filter.window(around: next, in: bytes)
                 guard more.lowerBound <= window.upperBound || next - reachBefore < window.upperBound else { break }
                 window = min(window.lowerBound, more.lowerBound)..<max(window.upperBound, more.upperBound)
+                hits += 1
+                if hits > Self.hitsBeforeFullScan {
+                    // The filter is not filtering here (text made of the
+                    // secrets' bytes): the automaton takes the rest. No
+                    // match begins before this window and ends in it.
+                    window = window.lowerBound..<bytes.count
+                    hit = nil
+                    break
+                }
                 hit = filter.firstHit(in: bytes, from: next + step)
             }
             let offset = window.lowerBound
             _ = matcher.scan(UnsafeRawBufferPointer(rebasing: bytes[window])) { start, end in found(start + offset, end + offset) }
         }
     }
+
+    /// Hits in one window past which the rest of the text is scanned whole.
+    private static let hitsBeforeFullScan = 4
 
     /// The length of the longest suffix of `bytes` that begins a pattern
     /// (what a match could still grow from): it is never longer than
