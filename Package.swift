@@ -25,7 +25,7 @@ let package = Package(
         // The domain: catalog, revisions, schedules, credentials, execution, store, host.
         .target(
             name: "RunbookKit",
-            dependencies: ["CRunbookSpawn", "CSQLite"],
+            dependencies: ["CRunbookSpawn", "CSQLite", "CLibPQ"],
             swiftSettings: swiftSettings
         ),
         // What Swift cannot do safely: the code between clone and execve.
@@ -42,6 +42,12 @@ let package = Package(
             name: "CSQLite",
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
+        ),
+        // PostgreSQL's client library, for several hosts on one database.
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
         ),
         .executableTarget(
             name: "runbook-bench",

@@ -43,7 +43,7 @@ func runCaptureBench(arguments: [String]) throws {
     }
     try handle.close()
 
-    let store = try SQLiteStore(path: workspace.database.path)
+    let store: any Store = try SQLiteStore(path: workspace.database.path)
     let tools = Tools(environment: ProcessInfo.processInfo.environment, runner: SubprocessRunner(), cacheFile: nil)
     let runner = JobRunner(workspace: workspace, store: store, tools: tools, hostName: "bench") { Date() }
     let script = try SnapshotStore(directory: workspace.snapshots).store(Data("cat \(data.path)\n".utf8))

@@ -12,16 +12,19 @@ public final class Context: @unchecked Sendable {
     public let console: Console
     public let now: @Sendable () -> Date
     let explicitRoot: String?
+    /// `--database`: a postgres:// URL, over `RUNBOOK_DATABASE`.
+    let databaseOption: String?
     private var openedWorkspace: Workspace?
-    private var openedStore: SQLiteStore?
+    private var openedStore: (any Store)?
     private var openedTools: Tools?
 
     public init(environment: [String: String], currentDirectory: URL, console: Console, root: String?,
-                now: @escaping @Sendable () -> Date = { Date() }) {
+                database: String? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
         self.environment = environment
         self.currentDirectory = currentDirectory
         self.console = console
         self.explicitRoot = root
+        self.databaseOption = database
         self.now = now
     }
 
@@ -33,14 +36,15 @@ public final class Context: @unchecked Sendable {
         return workspace
     }
 
-    /// The store, created with the state directory on first use; jobs left
+    /// The store (`--database`, `RUNBOOK_DATABASE`, else SQLite in the state
+    /// directory), created with the state directory on first use; jobs left
     /// running by dead runbook processes on this machine are marked
     /// `interrupted` as it opens.
-    public func store() throws -> SQLiteStore {
+    public func store() throws -> any Store {
         if let openedStore { return openedStore }
         let workspace = try workspace()
         try workspace.prepareState()
-        let store = try SQLiteStore(path: workspace.database.path)
+        let store = try StoreLocation.select(option: databaseOption, environment: environment, stateDirectory: workspace.state).open()
         try OrphanSweep.run(store: store, hostName: hostName, now: now())
         openedStore = store
         return store

@@ -17,7 +17,7 @@ struct RunbookSummary: Encodable {
     }
 
     /// Every runbook with a file or a live revision, by name.
-    static func all(catalog: Catalog, store: SQLiteStore) throws -> [RunbookSummary] {
+    static func all(catalog: Catalog, store: any Store) throws -> [RunbookSummary] {
         let live = try store.livePublications()
         var hashes: [String: String] = [:]
         for (name, publication) in live {

@@ -85,12 +85,12 @@ struct LogsCommand: Command {
                 if next == offset { break }
                 offset = next
             }
-        } else {
-            guard log.exists else {
-                if job.status.isFinal { context.console.err("job #\(job.id) recorded no output") }
-                return 0
-            }
+            if !log.exists { try emitShipped(job, store: store, context: context) }
+        } else if log.exists {
             try log.forEachLine { emit($0, context: context) }
+        } else if try !emitShipped(job, store: store, context: context) {
+            if job.status.isFinal { context.console.err("job #\(job.id) recorded no output") }
+            return 0
         }
         if let usage = Self.usage(of: job) { context.console.err("runbook: job #\(job.id) \(job.status.rawValue): \(usage)") }
         if follow {
@@ -111,6 +111,17 @@ struct LogsCommand: Command {
             parts.append(String(format: "CPU %.2fs", Double(cpu) / 1e6))
         }
         return parts.isEmpty ? nil : parts.joined(separator: ", ")
+    }
+
+    /// Prints the copy of the log in a shared database (the job ran on
+    /// another machine); false when there is none.
+    @discardableResult
+    private func emitShipped(_ job: JobRecord, store: any Store, context: Context) throws -> Bool {
+        guard let shipped = try store.output(of: job.id) else { return false }
+        var lines = shipped.split(separator: 0x0a, omittingEmptySubsequences: false)
+        if lines.last?.isEmpty == true { lines.removeLast() }
+        for line in lines { emit(JobLog.Line(parsing: line), context: context) }
+        return true
     }
 
     /// Prints one log line (`TIMESTAMP STREAM TEXT` with --timestamps).

@@ -20,21 +20,25 @@ public enum RunbookCLI {
         // must not kill runbook while it still owns a job; writes then fail
         // with EPIPE instead, and the job keeps being recorded.
         signal(SIGPIPE, SIG_IGN)
-        var scanner = ArgumentScanner(arguments)
-        let root: String?
-        do { root = try scanner.value("--root") } catch {
-            console.err("error: \(error.message)")
-            console.err("usage: runbook [--root DIR] COMMAND [ARGS...]; see 'runbook help'")
-            return 2
-        }
+        // Global options come before the command: --root DIR, --database URL.
         var rest = arguments
-        if let index = rest.firstIndex(where: { $0 == "--root" || $0.hasPrefix("--root=") }) {
-            rest.removeSubrange(index..<(rest[index] == "--root" ? min(index + 2, rest.count) : index + 1))
+        var globals: [String: String] = [:]
+        for option in ["--root", "--database"] {
+            var scanner = ArgumentScanner(rest)
+            do { globals[option] = try scanner.value(option) } catch {
+                console.err("error: \(error.message)")
+                console.err("usage: \(globalUsage); see 'runbook help'")
+                return 2
+            }
+            if let index = rest.firstIndex(where: { $0 == option || $0.hasPrefix(option + "=") }) {
+                rest.removeSubrange(index..<(rest[index] == option ? min(index + 2, rest.count) : index + 1))
+            }
         }
+        let root = globals["--root"]
         guard let name = rest.first, !name.hasPrefix("-") || ["-h", "--help", "--version"].contains(name) else {
             if let flag = rest.first {
                 console.err("error: unknown option '\(flag)' before the command")
-                console.err("usage: runbook [--root DIR] COMMAND [ARGS...]; see 'runbook help'")
+                console.err("usage: \(globalUsage); see 'runbook help'")
                 return 2
             }
             console.writeOut(overview())
@@ -58,7 +62,8 @@ public enum RunbookCLI {
             return help([name], console: console)
         }
         var commandScanner = ArgumentScanner(commandArguments)
-        let context = Context(environment: environment, currentDirectory: currentDirectory, console: console, root: root)
+        let context = Context(environment: environment, currentDirectory: currentDirectory, console: console, root: root,
+                              database: globals["--database"])
         do {
             let instance = try command.init(&commandScanner)
             return try instance.run(context)
@@ -81,20 +86,24 @@ public enum RunbookCLI {
         }
     }
 
+    static let globalUsage = "runbook [--root DIR] [--database URL] COMMAND [ARGS...]"
+
     static func overview() -> String {
         let width = commands.map { $0.name.count }.max() ?? 0
         let lines = commands.map { "  \($0.name.padding(toLength: width, withPad: " ", startingAt: 0))  \($0.summary)" }
         return """
             runbook: a self-hosted runbook host: publish, run and record scripts kept in git.
 
-            usage: runbook [--root DIR] COMMAND [ARGS...]
+            usage: \(globalUsage)
 
             commands:
             \(lines.joined(separator: "\n"))
 
             The root is --root, else RUNBOOK_ROOT, else the current directory or the
             first parent holding runbooks/. State lives in ROOT/.runbook unless
-            RUNBOOK_STATE_DIR says otherwise.
+            RUNBOOK_STATE_DIR says otherwise. The database is the SQLite file there,
+            unless --database or RUNBOOK_DATABASE gives a postgres://USER:PASSWORD@HOST/DB
+            URL: hosts on several machines then share it.
 
             'runbook help COMMAND' (or 'runbook COMMAND --help') shows a command's options and examples.
 

@@ -8,14 +8,14 @@ import Glibc
 /// marks it `interrupted`).
 public struct JobRunner: Sendable {
     public var workspace: Workspace
-    public var store: SQLiteStore
+    public var store: any Store
     public var tools: Tools
     /// This machine's name, recorded as the job's host.
     public var hostName: String
     /// Seconds between SIGTERM and SIGKILL when a job is stopped.
     public var grace: Int = 10
     /// Whether each job's completion waits for the disk. The host turns this
-    /// off and syncs once per wake instead (group commit, `SQLiteStore.sync`):
+    /// off and syncs once per wake instead (group commit, `Store.sync`):
     /// under load, one sync then covers every job that ended meanwhile.
     public var syncEachCompletion = true
     /// runbook's own environment: where `env:` credential values come from
@@ -28,7 +28,7 @@ public struct JobRunner: Sendable {
     public var sandbox: HostSandbox = .unconfined
     public var now: @Sendable () -> Date
 
-    public init(workspace: Workspace, store: SQLiteStore, tools: Tools, hostName: String, now: @escaping @Sendable () -> Date) {
+    public init(workspace: Workspace, store: any Store, tools: Tools, hostName: String, now: @escaping @Sendable () -> Date) {
         self.workspace = workspace
         self.store = store
         self.tools = tools
@@ -257,13 +257,36 @@ public struct JobRunner: Sendable {
             peakMemoryKB: run?.peakMemoryKB, cpuMicroseconds: run?.cpuMicroseconds,
             outputBytes: recorder?.recordedBytes ?? 0, truncated: recorder?.truncated ?? false,
             userCPUMicroseconds: run?.userMicroseconds, systemCPUMicroseconds: run?.systemMicroseconds)
-        if syncEachCompletion {
-            try store.completeJob(record.id, completion)
-        } else {
-            try store.connection.relaxed { try store.completeJob(record.id, completion) }
+        // A job that ran while the database was away is still recorded
+        // when it comes back: its output first, so a record that says the
+        // job ended can always show it.
+        do {
+            return try recordCompletion(record, completion, recorder: recorder)
+        } catch where StoreError.isUnavailable(error) {
+            // The job ran: after this, nobody may take it for one that never started.
+            throw StoreError(.query, "job #\(record.id) ended \(status.rawValue) but the database stayed unreachable for \(Int(Self.recordRetryTime))s, so its result was not recorded: \(error)")
         }
-        return try store.job(record.id) ?? record
     }
+
+    private func recordCompletion(_ record: JobRecord, _ completion: JobCompletion, recorder: OutputRecorder?) throws -> JobRecord {
+        try StoreRetry.whileUnavailable(for: Self.recordRetryTime) {
+            if store.isShared, recorder != nil {
+                // A copy that fails for good (not an outage) leaves the log on
+                // this machine only; it must not cost the job its record.
+                do { try store.shipOutput(of: record.id, from: logFile(for: record.id)) } catch where !StoreError.isUnavailable(error) {}
+            }
+            if syncEachCompletion {
+                try store.completeJob(record.id, completion)
+            } else {
+                _ = try store.relaxed { try store.completeJob(record.id, completion) }
+            }
+            return try store.job(record.id) ?? record
+        }
+    }
+
+    /// How long a finished job waits for an unreachable database to record
+    /// its result before giving up (the job is then `interrupted` for good).
+    static let recordRetryTime: TimeInterval = 600
 
     /// `RUNBOOK_LAST_SUCCESS`: for a scheduled job, the slot of its
     /// schedule's last success; otherwise the start of the runbook's last

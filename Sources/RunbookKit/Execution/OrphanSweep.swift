@@ -8,7 +8,7 @@ import Glibc
 public enum OrphanSweep {
     /// - Returns: the jobs it marked.
     @discardableResult
-    public static func run(store: SQLiteStore, hostName: String, now: Date) throws -> [JobID] {
+    public static func run(store: any Store, hostName: String, now: Date) throws -> [JobID] {
         var marked: [JobID] = []
         for job in try store.unfinishedJobs(host: hostName) {
             guard let pid = job.ownerPID, !ProcessIdentity.isAlive(pid: pid, identity: job.ownerStart) else { continue }

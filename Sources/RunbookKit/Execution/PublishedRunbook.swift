@@ -11,7 +11,7 @@ public struct PublishedRunbook: Sendable {
     /// Loads the live revision of `name`.
     /// - Throws: `RunError` when it has none (never published, or retired),
     ///   when no runtime runs its file type, or when its snapshot is damaged.
-    public static func load(_ name: String, workspace: Workspace, store: SQLiteStore, registry: RuntimeRegistry) throws -> PublishedRunbook {
+    public static func load(_ name: String, workspace: Workspace, store: any Store, registry: RuntimeRegistry) throws -> PublishedRunbook {
         guard let revision = try store.publishedRevision(of: name) else {
             throw RunError("'\(name)' has no published revision: `runbook test \(name)` tries the draft, `runbook publish \(name)` publishes it")
         }
@@ -19,7 +19,7 @@ public struct PublishedRunbook: Sendable {
         guard let runtime = registry.runtime(forExtension: ext) else {
             throw RunError("revision \(revision.number) of '\(name)' is a .\(ext) file and no runtime runs it: check runtimes.conf")
         }
-        let content = try SnapshotStore(directory: workspace.snapshots).content(of: revision.hash)
+        let content = try snapshotContent(revision, workspace: workspace, store: store)
         let path = "runbooks/\(revision.filename)@r\(revision.number)"
         switch HeaderParser(commentPrefix: runtime.commentPrefix).parse(String(decoding: content, as: UTF8.self), path: path) {
         case .success(let settings):
@@ -27,6 +27,19 @@ public struct PublishedRunbook: Sendable {
         case .failure(let errors):
             throw RunError(errors.errors.map(\.description).joined(separator: "\n"))
         }
+    }
+
+    /// The revision's content from this machine's snapshots, else from the
+    /// store (a revision published on another machine sharing the
+    /// database), which is then kept locally for the job to run.
+    static func snapshotContent(_ revision: Revision, workspace: Workspace, store: any Store) throws -> Data {
+        let snapshots = SnapshotStore(directory: workspace.snapshots)
+        if snapshots.contains(revision.hash) { return try snapshots.content(of: revision.hash) }
+        guard let data = try store.snapshot(hash: revision.hash) else {
+            throw RunError("the content of revision \(revision.number) of '\(revision.runbook)' (snapshot \(revision.hash.prefix(12))) is in neither \(snapshots.directory.path) nor the database \(store.location); publish it again")
+        }
+        try snapshots.store(data)
+        return data
     }
 
     /// A job of this revision.

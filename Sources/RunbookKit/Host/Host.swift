@@ -9,8 +9,13 @@ public struct HostOptions: Sendable {
     public var grace = 30
     /// How often schedules/ is checked for changes.
     public var reloadInterval: TimeInterval = 2
-    /// How often the host records that it is alive.
+    /// How often the host records that it is alive, at most (a third of
+    /// the lease when that is shorter).
     public var heartbeatInterval: TimeInterval = 5
+    /// How long a host's jobs stay its own without a heartbeat: past it, the
+    /// other hosts on the store mark its running jobs `interrupted` (and
+    /// retry them as their schedule says) and run its queued ones.
+    public var lease: TimeInterval = 30
     /// The zone of schedules that name none.
     public var defaultTimeZone: TimeZone = .current
     /// A Prometheus textfile to keep up to date (`--metrics`).
@@ -34,9 +39,16 @@ public struct HostOptions: Sendable {
 /// before its job is recorded, so a restarted host or a second host on the
 /// same state never fires it again. Jobs run on threads of their own, at
 /// most `maxConcurrent` at once, taken round-robin across runbooks.
+///
+/// Hosts on several machines share one PostgreSQL store: each fires every
+/// schedule and the store's claim decides who runs a slot. Each host
+/// heartbeats; a host whose lease runs out has its jobs taken over by the
+/// others. When the database goes away the host stops claiming, keeps its
+/// running jobs (their results are written when it is back), and resumes
+/// by itself; slots that fell due meanwhile go through catch-up.
 public actor Host {
     public let workspace: Workspace
-    let store: SQLiteStore
+    let store: any Store
     let runner: JobRunner
     let options: HostOptions
     let log: @Sendable (String) -> Void
@@ -84,8 +96,14 @@ public actor Host {
     private var startedAt = Date()
     private var reporting: HostReporting
     private var lastPublishError: String?
+    /// Since when the store has been unreachable, nil while it answers.
+    private var storeDownSince: Date?
+    /// Since when the store has answered without a break: only a host that
+    /// has been connected for a whole lease judges other hosts' leases
+    /// (after an outage every host needs time to beat again).
+    private var connectedSince = Date()
 
-    public init(workspace: Workspace, store: SQLiteStore, runner: JobRunner, options: HostOptions,
+    public init(workspace: Workspace, store: any Store, runner: JobRunner, options: HostOptions,
                 environment: [String: String], log: @escaping @Sendable (String) -> Void, now: @escaping @Sendable () -> Date) {
         self.workspace = workspace
         self.store = store
@@ -96,7 +114,8 @@ public actor Host {
         self.log = log
         self.now = now
         notifier = SystemdNotifier(environment: environment)
-        hostID = "\(runner.hostName):\(getpid())"
+        // Unique across machines that share a hostname (containers) and pid.
+        hostID = "\(runner.hostName):\(getpid()):\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
         reporting = HostReporting(options: options)
     }
 
@@ -113,6 +132,7 @@ public actor Host {
     /// Runs until `stop(signal:)`.
     public func run() async throws {
         startedAt = now()
+        connectedSince = startedAt
         try store.registerHost(id: hostID, hostname: runner.hostName, pid: Int(getpid()), at: startedAt)
         for id in try OrphanSweep.run(store: store, hostName: runner.hostName, now: startedAt) {
             log("job #\(id) was left running by a host or runbook process that died: marked interrupted")
@@ -125,13 +145,16 @@ public actor Host {
             while stopRequested == nil {
                 let current = now()
                 if current.timeIntervalSince(lastReload) >= options.reloadInterval { reload(force: false) }
-                if current.timeIntervalSince(lastHeartbeat) >= min(options.heartbeatInterval, notifier.watchdogInterval ?? .infinity) {
+                if current.timeIntervalSince(lastHeartbeat) >= heartbeatInterval {
                     heartbeat()
+                    expireLeases()
                 }
-                fireDue(now: current)
-                syncCompletions()
-                startWaiting(in: &group)
-                publish(in: &group)
+                if storeDownSince == nil {
+                    fireDue(now: current)
+                    syncCompletions()
+                    startWaiting(in: &group)
+                    publish(in: &group)
+                }
                 await wake.wait(timeout: sleepDuration())
             }
             // Stopping: let running jobs finish within the grace period.
@@ -156,10 +179,16 @@ public actor Host {
 
     // MARK: Timing
 
+    /// How often the host beats: a third of the lease at most, and while
+    /// the store is away every second (the beat is what finds it back).
+    private var heartbeatInterval: TimeInterval {
+        storeDownSince != nil ? 1 : min(options.heartbeatInterval, options.lease / 3, notifier.watchdogInterval ?? .infinity)
+    }
+
     private func sleepDuration() -> Duration {
         let current = now()
-        var until = current.addingTimeInterval(min(options.reloadInterval, options.heartbeatInterval, notifier.watchdogInterval ?? .infinity))
-        if let earliest = fireQueue.earliest, earliest < until { until = earliest }
+        var until = current.addingTimeInterval(min(options.reloadInterval, heartbeatInterval))
+        if storeDownSince == nil, let earliest = fireQueue.earliest, earliest < until { until = earliest }
         if let publish = reporting.nextDeadline(), publish < until { until = publish }
         let seconds = max(0, until.timeIntervalSince(current))
         return .microseconds(Int64(seconds * 1_000_000))
@@ -179,6 +208,9 @@ public actor Host {
             }
         }
         guard !due.isEmpty else { return }
+        // One order on every host: two hosts claiming the same slots in
+        // different orders could each wait for a row the other holds.
+        due.sort { $0.0 < $1.0 }
         // Everything due at this wake commits in one transaction: slot
         // claims with their job records, one disk sync for all of them (a
         // minute's schedules often share a second). If the store fails, the
@@ -190,7 +222,9 @@ public actor Host {
                 for (name, tracked) in due { try handle(name, tracked: tracked, now: current, queued: &queued) }
             }
         } catch {
-            log("could not record the slots due at \(Timestamp.utc(current)) (\(due.map(\.0).joined(separator: ", "))): \(error); trying again")
+            if !storeFailed(error) {
+                log("could not record the slots due at \(Timestamp.utc(current)) (\(due.map(\.0).joined(separator: ", "))): \(error); trying again")
+            }
             schedules = before
             for (name, tracked) in due {
                 fireQueue.push(.init(at: current.addingTimeInterval(1), key: .schedule(name), generation: tracked.generation))
@@ -286,7 +320,7 @@ public actor Host {
         default:
             break
         }
-        let record = try store.enqueueJob(job, host: runner.hostName, ownerPID: Int(getpid()), ownerStart: ProcessIdentity.current, at: now())
+        let record = try store.enqueueJob(job, host: runner.hostName, ownerPID: Int(getpid()), ownerStart: ProcessIdentity.current, lease: hostID, at: now())
         let work = Work(record: record, schedule: file, parameters: parameters, root: record.id, cancellation: try JobCancellation())
         if file.overlap == .queue, busy != nil {
             tracked.pending = work
@@ -315,13 +349,18 @@ public actor Host {
             let runner = self.runner, workspace = self.workspace, store = self.store
             group.addTask {
                 let record = await runOnThread { Host.execute(work, runner: runner, workspace: workspace, store: store) }
-                await self.finished(work, record: record)
+                if let record {
+                    await self.finished(work, record: record)
+                } else {
+                    await self.notStarted(work)
+                }
             }
         }
     }
 
-    /// Runs one job to its end (blocking; on a thread of its own).
-    static func execute(_ work: Work, runner: JobRunner, workspace: Workspace, store: SQLiteStore) -> JobRecord {
+    /// Runs one job to its end (blocking; on a thread of its own); nil
+    /// when the store was unreachable before the job started.
+    static func execute(_ work: Work, runner: JobRunner, workspace: Workspace, store: any Store) -> JobRecord? {
         do {
             let (registry, _) = Catalog.runtimes(workspace)
             let published = try PublishedRunbook.load(work.record.runbook, workspace: workspace, store: store, registry: registry)
@@ -339,10 +378,20 @@ public actor Host {
             request.scheduledTime = work.record.slot
             request.extraEnvironment = work.extraEnvironment
             return try runner.run(request)
+        } catch where StoreError.isUnavailable(error) {
+            return nil
         } catch {
             _ = try? store.endQueuedJob(work.record.id, status: .failed, reason: "could not start: \(error)", at: Date())
             return (try? store.job(work.record.id)) ?? work.record
         }
+    }
+
+    /// A job that could not start because the store was away: it waits
+    /// again, and starts once the store is back.
+    private func notStarted(_ work: Work) {
+        running[work.record.id] = nil
+        storeFailed(StoreError(.unavailable, "the database \(store.location) did not answer when job #\(work.record.id) was to start"))
+        enqueue(work)
     }
 
     /// Books a finished job: retries, on-failure, the next queued run.
@@ -359,7 +408,14 @@ public actor Host {
             schedules[file.name]?.pending = nil
             enqueue(pending)
         }
-        guard [.failed, .timedOut, .limitExceeded].contains(record.status), stopRequested == nil else { return }
+        guard [.failed, .timedOut, .limitExceeded].contains(record.status) else { return }
+        followUp(record, file: file, root: work.root, parameters: work.parameters)
+    }
+
+    /// Queues what follows a job that did not succeed: the next attempt,
+    /// or after the last one the schedule's on-failure runbook.
+    private func followUp(_ record: JobRecord, file: ScheduleFile, root: JobID, parameters: [String: String]) {
+        guard stopRequested == nil else { return }
         do {
             if record.attempt <= file.retries {
                 let delay = Double(file.retryDelay) * pow(2, Double(record.attempt - 1))
@@ -367,10 +423,10 @@ public actor Host {
                 job.schedule = file.name
                 job.slot = record.slot
                 job.attempt = record.attempt + 1
-                job.parent = work.root
-                job.parameters = work.parameters
-                let retry = try store.enqueueJob(job, host: runner.hostName, ownerPID: Int(getpid()), ownerStart: ProcessIdentity.current, at: now())
-                delayedRetries[retry.id] = Work(record: retry, schedule: file, parameters: work.parameters, root: work.root,
+                job.parent = root
+                job.parameters = parameters
+                let retry = try store.enqueueJob(job, host: runner.hostName, ownerPID: Int(getpid()), ownerStart: ProcessIdentity.current, lease: hostID, at: now())
+                delayedRetries[retry.id] = Work(record: retry, schedule: file, parameters: parameters, root: root,
                                                 cancellation: try JobCancellation())
                 fireQueue.push(.init(at: now().addingTimeInterval(delay), key: .retry(retry.id), generation: 0))
                 log("schedule \(file.name): attempt \(job.attempt) of \(file.retries + 1) queued as job #\(retry.id), in \(DurationText.format(seconds: Int(delay)))")
@@ -379,7 +435,7 @@ public actor Host {
                 job.schedule = file.name
                 job.slot = record.slot
                 job.parent = record.id
-                let handler = try store.enqueueJob(job, host: runner.hostName, ownerPID: Int(getpid()), ownerStart: ProcessIdentity.current, at: now())
+                let handler = try store.enqueueJob(job, host: runner.hostName, ownerPID: Int(getpid()), ownerStart: ProcessIdentity.current, lease: hostID, at: now())
                 enqueue(Work(record: handler, schedule: nil, parameters: [:],
                              extraEnvironment: ["RUNBOOK_FAILED_JOB_ID": String(record.id.rawValue), "RUNBOOK_FAILED_RUNBOOK": record.runbook,
                                                 "RUNBOOK_FAILED_STATUS": record.status.rawValue, "RUNBOOK_FAILED_REASON": record.reason ?? ""],
@@ -470,7 +526,7 @@ public actor Host {
     }
 
     /// Writes the report and prunes (blocking); returns what to log.
-    static func housekeep(store: SQLiteStore, workspace: Workspace, report: URL?, window: Int,
+    static func housekeep(store: any Store, workspace: Workspace, report: URL?, window: Int,
                           retention: (@Sendable (String) -> Retention)?, now: Date) -> [String] {
         var messages: [String] = []
         if let retention {
@@ -544,9 +600,88 @@ public actor Host {
     }
 
     private func heartbeat() {
-        checkCancelRequests()
         lastHeartbeat = now()
-        do { try store.heartbeat(hostID: hostID, at: lastHeartbeat) } catch { log("heartbeat failed: \(error)") }
         if notifier.watchdogInterval != nil { notifier.notify("WATCHDOG=1") }
+        let alive: Bool
+        do { alive = try store.heartbeat(hostID: hostID, at: lastHeartbeat) } catch {
+            if !storeFailed(error) { log("heartbeat failed: \(error)") }
+            return
+        }
+        if let since = storeDownSince {
+            storeDownSince = nil
+            connectedSince = now()
+            log("the database \(store.location) is back after \(formatElapsed(now().timeIntervalSince(since))): claiming slots again")
+            resumeOwnQueuedJobs()
+            wake.signal()
+        }
+        checkCancelRequests()
+        if !alive {
+            log("this host's lease had run out (no heartbeat for \(Int(options.lease))s): other hosts marked its running jobs interrupted and took its queued ones")
+        }
+    }
+
+    /// Notes a failure of the store; returns true (and says so once) when
+    /// the database is out of reach, which stops claiming until it is back.
+    @discardableResult
+    private func storeFailed(_ error: any Error) -> Bool {
+        guard StoreError.isUnavailable(error) else { return false }
+        if storeDownSince == nil {
+            storeDownSince = now()
+            log("\(error); no slots are claimed until it is back, running jobs go on")
+        }
+        return true
+    }
+
+    /// After an outage: queued jobs recorded as this host's whose record
+    /// the host did not see committed (the connection broke at COMMIT) are
+    /// run now rather than left queued.
+    private func resumeOwnQueuedJobs() {
+        var known = Set(running.keys).union(delayedRetries.keys)
+        for work in waiting.values.joined() { known.insert(work.record.id) }
+        for tracked in schedules.values { if let id = tracked.pending?.record.id { known.insert(id) } }
+        do {
+            for record in try store.queuedJobs(lease: hostID) where !known.contains(record.id) {
+                log("job #\(record.id) was queued by this host as the database went away: running it now")
+                take(record)
+            }
+        } catch {
+            storeFailed(error)
+        }
+    }
+
+    /// Ends the leases of hosts that stopped beating: their running jobs
+    /// become `interrupted` (then retried as their schedule says), their
+    /// queued jobs run here.
+    private func expireLeases() {
+        guard storeDownSince == nil, now().timeIntervalSince(connectedSince) >= options.lease else { return }
+        let takeover: LeaseTakeover
+        do {
+            takeover = try store.expireHosts(heartbeatBefore: now().addingTimeInterval(-options.lease), by: hostID,
+                                             hostname: runner.hostName, pid: Int(getpid()), at: now())
+        } catch {
+            if !storeFailed(error) { log("could not check other hosts' leases: \(error)") }
+            return
+        }
+        for host in takeover.expiredHosts {
+            log("host \(host) sent no heartbeat for \(Int(options.lease))s: its lease ran out, taking over its jobs")
+        }
+        for record in takeover.interrupted {
+            log("job #\(record.id) (\(record.runbook)) was running on a host whose lease ran out: marked interrupted")
+            guard let name = record.schedule, let file = schedules[name]?.file,
+                  record.trigger == .schedule || record.trigger == .retry else { continue }
+            followUp(record, file: file, root: record.parent ?? record.id, parameters: record.parameters)
+        }
+        for record in takeover.adopted {
+            log("job #\(record.id) (\(record.runbook)) was queued on a host whose lease ran out: running it here")
+            take(record)
+        }
+    }
+
+    /// Queues a job recorded earlier (by this host or one that died) to run here.
+    private func take(_ record: JobRecord) {
+        guard let cancellation = try? JobCancellation() else { return }
+        let file = record.schedule.flatMap { schedules[$0]?.file }
+        enqueue(Work(record: record, schedule: record.trigger == .onFailure ? nil : file, parameters: record.parameters,
+                     root: record.parent ?? record.id, cancellation: cancellation))
     }
 }

@@ -47,7 +47,7 @@ struct HostReporting: Sendable {
     }
 
     /// Writes the metrics file if it is due (or `force`d).
-    mutating func writeMetrics(store: SQLiteStore, schedules: [String], snapshot: HostMetrics.Snapshot, now: Date, force: Bool) throws {
+    mutating func writeMetrics(store: any Store, schedules: [String], snapshot: HostMetrics.Snapshot, now: Date, force: Bool) throws {
         guard let metricsFile, force || (metricsDirty && now.timeIntervalSince(lastMetrics) >= Self.metricsInterval) else { return }
         for name in schedules where !seeded.contains(name) {
             seeded.insert(name)

@@ -7,7 +7,7 @@ import Foundation
 /// same from a mail attachment, a file share or a static web server.
 public struct HTMLReport: Sendable {
     public var overview: Overview
-    public var samples: [SQLiteStore.JobSample]
+    public var samples: [JobSample]
     public var failures: [Failure]
     /// The window's length in seconds (for its title).
     public var window: Int
@@ -27,7 +27,7 @@ public struct HTMLReport: Sendable {
     static let buckets = 96
 
     /// Reads what the report shows from the store and the logs.
-    public static func build(store: SQLiteStore, workspace: Workspace, window: Int, now: Date, failureCount: Int = 10) throws -> HTMLReport {
+    public static func build(store: any Store, workspace: Workspace, window: Int, now: Date, failureCount: Int = 10) throws -> HTMLReport {
         let since = now.addingTimeInterval(-Double(window))
         let samples = try store.jobSamples(since: since)
         let overview = try Overview.build(store: store, workspace: workspace, since: since, now: now, samples: samples)

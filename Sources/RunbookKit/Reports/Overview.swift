@@ -23,8 +23,8 @@ public struct Overview: Sendable, Encodable {
 
     /// Builds the overview of the jobs queued since `since`.
     /// - Parameter samples: the window's jobs, if the caller already read them.
-    public static func build(store: SQLiteStore, workspace: Workspace, since: Date, now: Date,
-                             samples: [SQLiteStore.JobSample]? = nil) throws -> Overview {
+    public static func build(store: any Store, workspace: Workspace, since: Date, now: Date,
+                             samples: [JobSample]? = nil) throws -> Overview {
         var figures = Self.figures(of: try samples ?? store.jobSamples(since: since))
         // Every runbook and every schedule's runbook appears, with no jobs too.
         let schedules = ScheduleCatalog.scan(workspace)
@@ -51,7 +51,7 @@ public struct Overview: Sendable, Encodable {
 
     /// Counts, rates and duration percentiles per runbook: a pure function
     /// of the window's jobs.
-    public static func figures(of samples: [SQLiteStore.JobSample]) -> [String: RunbookFigures] {
+    public static func figures(of samples: [JobSample]) -> [String: RunbookFigures] {
         var figures: [String: RunbookFigures] = [:]
         var durations: [String: [Double]] = [:]
         for sample in samples {
@@ -156,12 +156,12 @@ public struct RunbookFigures: Sendable, Encodable, Equatable {
 /// A host that has run on this state: alive when it has not stopped and
 /// its heartbeat is recent (hosts beat every 5 s; 30 s of silence is gone).
 public struct HostState: Sendable, Encodable, Equatable {
-    public var host: SQLiteStore.HostRecord
+    public var host: HostRecord
     public var alive: Bool
 
     public static let silence: TimeInterval = 30
 
-    public static func all(store: SQLiteStore, now: Date, localHost: String = HostState.localName) throws -> [HostState] {
+    public static func all(store: any Store, now: Date, localHost: String = HostState.localName) throws -> [HostState] {
         try store.hosts().map { host in
             var alive = host.stoppedAt == nil && now.timeIntervalSince(host.heartbeatAt) < silence
             if alive && host.hostname == localHost && kill(pid_t(host.pid), 0) != 0 && errno == ESRCH { alive = false }

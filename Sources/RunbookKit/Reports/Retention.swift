@@ -66,10 +66,10 @@ public struct Retention: Sendable, Equatable, Codable, CustomStringConvertible {
 /// removed by the next prune, so in the end there is no log without a
 /// record. A job's record never loses its log while it stays.
 public struct Pruner: Sendable {
-    public var store: SQLiteStore
+    public var store: any Store
     public var logs: URL
 
-    public init(store: SQLiteStore, logs: URL) {
+    public init(store: any Store, logs: URL) {
         self.store = store
         self.logs = logs
     }
@@ -135,7 +135,7 @@ extension Retention {
     /// Each runbook's retention: its published header's `history`, else
     /// `runbook.conf`'s. A runbook that is not published (retired, or only
     /// ever tested) takes `runbook.conf`'s.
-    public static func resolver(workspace: Workspace, store: SQLiteStore, host: HostConfig) -> @Sendable (String) -> Retention {
+    public static func resolver(workspace: Workspace, store: any Store, host: HostConfig) -> @Sendable (String) -> Retention {
         let (registry, _) = Catalog.runtimes(workspace)
         return { runbook in
             let published = try? PublishedRunbook.load(runbook, workspace: workspace, store: store, registry: registry)

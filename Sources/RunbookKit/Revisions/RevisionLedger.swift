@@ -5,13 +5,13 @@ import Foundation
 /// commit) and every content a snapshot, so nothing is ever lost.
 public struct RevisionLedger: Sendable {
     public var workspace: Workspace
-    public var store: SQLiteStore
+    public var store: any Store
     public var snapshots: SnapshotStore
     public var tools: Tools
     public var user: String
     public var now: @Sendable () -> Date
 
-    public init(workspace: Workspace, store: SQLiteStore, tools: Tools, user: String, now: @escaping @Sendable () -> Date) {
+    public init(workspace: Workspace, store: any Store, tools: Tools, user: String, now: @escaping @Sendable () -> Date) {
         self.workspace = workspace
         self.store = store
         self.snapshots = SnapshotStore(directory: workspace.snapshots)
@@ -80,6 +80,7 @@ public struct RevisionLedger: Sendable {
             return .refused("\(runbook.path) changed while it was being published: run publish again")
         }
         let hash = try snapshots.store(data)
+        try store.saveSnapshot(data, hash: hash)
         let (commit, dirty) = Provenance.git(root: workspace.root, file: runbook.file, tools: tools)
         let filename = runbook.file.lastPathComponent
         return try store.transaction {
@@ -116,12 +117,13 @@ public struct RevisionLedger: Sendable {
         guard let live = try store.publishedRevision(of: name) else {
             throw RunError("'\(name)' has no published revision to revert to: publish it first, or delete the file")
         }
-        let content = try snapshots.content(of: live.hash)
+        let content = try PublishedRunbook.snapshotContent(live, workspace: workspace, store: store)
         let target = workspace.runbooks.appendingPathComponent(live.filename)
         var kept: Int?
         if let draft = catalog.runbooks[name], draft.hash != live.hash || draft.file.lastPathComponent != live.filename {
             if let data = FileManager.default.contents(atPath: draft.file.path) {
                 let hash = try snapshots.store(data)
+                try store.saveSnapshot(data, hash: hash)
                 kept = try store.transaction {
                     try store.addRevision(runbook: name, hash: hash, filename: draft.file.lastPathComponent, origin: .discarded,
                                           at: now(), user: user, message: "draft discarded by revert", gitCommit: nil, gitDirty: nil)
@@ -147,7 +149,7 @@ public struct RevisionLedger: Sendable {
         guard let runtime = catalog.registry.runtime(forExtension: ext) else {
             throw RunError("revision \(number) of '\(name)' is a .\(ext) file, which no runtime runs any more")
         }
-        let content = try snapshots.content(of: revision.hash)
+        let content = try PublishedRunbook.snapshotContent(revision, workspace: workspace, store: store)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("runbook-check-\(getpid())-\(number)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }

@@ -1,4 +1,4 @@
-/// The store's schema, one step per version. `PRAGMA user_version` holds the
+/// The SQLite store's schema, one step per version. `PRAGMA user_version` holds the
 /// number of steps applied; a newer binary applies the missing ones at open,
 /// inside one write transaction, so two processes opening at once cannot
 /// both migrate. Steps are append-only: never edit a released one.
@@ -101,6 +101,12 @@ enum Migrations {
         ALTER TABLE jobs ADD COLUMN cancel_requested TEXT;
         CREATE INDEX jobs_by_queued_at ON jobs (queued_at, runbook, status, started_at, ended_at);
         CREATE INDEX jobs_by_runbook_status ON jobs (runbook, status, id);
+        """,
+        // 6: the serving host whose heartbeat keeps a queued or running job
+        // (its lease); other hosts take the job over when it stops beating.
+        """
+        ALTER TABLE jobs ADD COLUMN lease TEXT;
+        CREATE INDEX jobs_by_lease ON jobs (lease, status);
         """,
     ]
 }

@@ -1,38 +1,6 @@
 import CSQLite
 import Foundation
 
-/// A value bound to, or read from, an SQL statement.
-enum SQLValue: Sendable, Equatable {
-    case integer(Int64)
-    case real(Double)
-    case text(String)
-    case null
-
-    var int: Int? { if case .integer(let value) = self { return Int(value) }; return nil }
-    var int64: Int64? { if case .integer(let value) = self { return value }; return nil }
-    var double: Double? {
-        switch self {
-        case .real(let value): return value
-        case .integer(let value): return Double(value)
-        default: return nil
-        }
-    }
-    var string: String? { if case .text(let value) = self { return value }; return nil }
-    var date: Date? { double.map { Date(timeIntervalSince1970: $0) } }
-
-    init(_ value: Int?) { self = value.map { .integer(Int64($0)) } ?? .null }
-    init(_ value: Int64?) { self = value.map { .integer($0) } ?? .null }
-    init(_ value: String?) { self = value.map { .text($0) } ?? .null }
-    init(_ value: Date?) { self = value.map { .real($0.timeIntervalSince1970) } ?? .null }
-    init(_ value: Bool?) { self = value.map { .integer($0 ? 1 : 0) } ?? .null }
-}
-
-/// One row of a result, read by column index.
-struct SQLRow: Sendable {
-    var values: [SQLValue]
-    subscript(_ index: Int) -> SQLValue { values[index] }
-}
-
 /// One SQLite database handle.
 ///
 /// Invariant behind `@unchecked Sendable`: the `sqlite3` pointer is only
@@ -41,10 +9,13 @@ struct SQLRow: Sendable {
 /// other thread's statement can slip into it (the lock is recursive for
 /// the statements inside). SQLite itself coordinates with other processes
 /// through its file locks (WAL mode, a busy timeout).
-final class SQLiteConnection: @unchecked Sendable {
+final class SQLiteConnection: SQLDatabase, @unchecked Sendable {
     private let handle: OpaquePointer
     private let lock = RecursiveLock()
+    /// Transactions open on this connection (only touched under `lock`).
+    private var depth = 0
     let path: String
+    var displayName: String { path }
 
     /// Opens (creating if needed) the database at `path` in WAL mode with
     /// full durability and a busy timeout long enough for several CLI
@@ -97,7 +68,7 @@ final class SQLiteConnection: @unchecked Sendable {
 
     /// Runs `sql` with `parameters` bound to `?1`, `?2`, ... and returns every row.
     @discardableResult
-    func query(_ sql: String, _ parameters: [SQLValue] = []) throws(StoreError) -> [SQLRow] {
+    func query(_ sql: String, _ parameters: [SQLValue]) throws(StoreError) -> [SQLRow] {
         try lock.withLock { () throws(StoreError) in
             var statement: OpaquePointer?
             let prepared = sqlite3_prepare_v2(handle, sql, -1, &statement, nil)
@@ -111,6 +82,10 @@ final class SQLiteConnection: @unchecked Sendable {
                 case .integer(let number): sqlite3_bind_int64(statement, position, number)
                 case .real(let number): sqlite3_bind_double(statement, position, number)
                 case .text(let text): sqlite3_bind_text(statement, position, text, -1, SQLiteConnection.transient)
+                case .blob(let data):
+                    data.withUnsafeBytes { bytes in
+                        _ = sqlite3_bind_blob(statement, position, bytes.baseAddress, Int32(bytes.count), SQLiteConnection.transient)
+                    }
                 case .null: sqlite3_bind_null(statement, position)
                 }
             }
@@ -127,6 +102,9 @@ final class SQLiteConnection: @unchecked Sendable {
                     case SQLITE_INTEGER: values.append(.integer(sqlite3_column_int64(statement, column)))
                     case SQLITE_FLOAT: values.append(.real(sqlite3_column_double(statement, column)))
                     case SQLITE_NULL: values.append(.null)
+                    case SQLITE_BLOB:
+                        let count = Int(sqlite3_column_bytes(statement, column))
+                        values.append(.blob(sqlite3_column_blob(statement, column).map { Data(bytes: $0, count: count) } ?? Data()))
                     default:
                         if let text = sqlite3_column_text(statement, column) {
                             values.append(.text(String(cString: text)))
@@ -156,10 +134,18 @@ final class SQLiteConnection: @unchecked Sendable {
     }
 
     /// Runs `body` inside `BEGIN IMMEDIATE ... COMMIT`: the write lock is
-    /// taken up front, so two processes never deadlock upgrading a read.
+    /// taken up front, so two processes never deadlock upgrading a read. A
+    /// transaction begun inside another joins it.
     func transaction<T>(_ body: () throws -> T) throws -> T {
         try lock.withLock { () throws -> T in
+            if depth > 0 {
+                depth += 1
+                defer { depth -= 1 }
+                return try body()
+            }
             try execute("BEGIN IMMEDIATE")
+            depth = 1
+            defer { depth = 0 }
             do {
                 let value = try body()
                 try execute("COMMIT")
@@ -187,17 +173,4 @@ final class SQLiteConnection: @unchecked Sendable {
 
     /// SQLITE_TRANSIENT: SQLite copies bound text before the call returns.
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-}
-
-/// A lock the same thread may take again (a transaction's statements run
-/// while the transaction holds it).
-final class RecursiveLock: @unchecked Sendable {
-    // Invariant: NSRecursiveLock is itself thread-safe.
-    private let lock = NSRecursiveLock()
-
-    func withLock<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body()
-    }
 }

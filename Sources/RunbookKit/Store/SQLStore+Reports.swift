@@ -2,7 +2,7 @@ import Foundation
 
 /// What the reports read and what retention deletes: cancel requests, the
 /// per-runbook figures of a time window, last successes, and pruning.
-extension SQLiteStore {
+extension SQLStore {
     // MARK: Cancelling
 
     /// Asks whoever runs job `id` to stop it: a queued job ends `cancelled`
@@ -37,20 +37,11 @@ extension SQLiteStore {
 
     // MARK: Figures
 
-    /// One job of a window, as the overview counts it.
-    public struct JobSample: Sendable, Equatable {
-        public var runbook: String
-        public var status: JobStatus
-        public var queuedAt: Date
-        /// From start to end; nil for a job that has not run or not ended.
-        public var duration: Double?
-    }
-
     /// Every job queued at or after `since`, read from one covering index
-    /// (`jobs_by_queued_at`) without touching the table.
+    /// (`jobs_by_queued_at`; SQLite is told so) without touching the table.
     public func jobSamples(since: Date) throws -> [JobSample] {
         try connection.query("""
-            SELECT runbook, status, queued_at, started_at, ended_at FROM jobs INDEXED BY jobs_by_queued_at
+            SELECT runbook, status, queued_at, started_at, ended_at FROM jobs\(queuedAtIndexHint)
             WHERE queued_at >= ?1
             """, [SQLValue(since)]
         ).map { row in
@@ -128,7 +119,9 @@ extension SQLiteStore {
         try transaction {
             for batch in stride(from: 0, to: ids.count, by: 500) {
                 let slice = ids[batch..<min(batch + 500, ids.count)]
-                try connection.execute("DELETE FROM jobs WHERE id IN (\(slice.map { String($0.rawValue) }.joined(separator: ",")))")
+                let list = slice.map { String($0.rawValue) }.joined(separator: ",")
+                try connection.execute("DELETE FROM jobs WHERE id IN (\(list))")
+                if let outputTable { try connection.execute("DELETE FROM \(outputTable) WHERE job IN (\(list))") }
             }
         }
     }

@@ -1,51 +1,43 @@
 import Foundation
 
 /// What the host keeps: slot claims, queued jobs, heartbeats.
-extension SQLiteStore {
+extension SQLStore {
     // MARK: Slots
 
-    /// Claims `slot` of `schedule` (covering every slot up to `until`) for
-    /// `host`. Exactly one caller, in any process, gets true for a given
-    /// (schedule, slot).
-    public func claimSlot(schedule: String, slot: Date, until: Date? = nil, host: String, at: Date) throws -> Bool {
+    public func claimSlot(schedule: String, slot: Date, until: Date?, host: String, at: Date) throws -> Bool {
         !(try connection.query("""
             INSERT INTO slots (schedule, slot, until, claimed_at, host) VALUES (?1, ?2, ?3, ?4, ?5)
             ON CONFLICT DO NOTHING RETURNING slot
             """, [.text(schedule), SQLValue(slot), SQLValue(until ?? slot), SQLValue(at), .text(host)]).isEmpty)
     }
 
-    /// The last slot of `schedule` any host has claimed, nil if none.
     public func lastClaimedSlot(schedule: String) throws -> Date? {
         try connection.query("SELECT MAX(until) FROM slots WHERE schedule = ?1", [.text(schedule)]).first?[0].date
     }
 
-    /// Every claimed slot of `schedule`, oldest first (for tests and checks).
     public func claimedSlots(schedule: String) throws -> [Date] {
         try connection.query("SELECT slot FROM slots WHERE schedule = ?1 ORDER BY slot", [.text(schedule)]).compactMap { $0[0].date }
     }
 
     // MARK: Queued jobs
 
-    /// Records a job as `queued`, owned by the host process `ownerPID`.
-    public func enqueueJob(_ job: NewJob, host: String, ownerPID: Int, ownerStart: String?, at: Date) throws -> JobRecord {
+    public func enqueueJob(_ job: NewJob, host: String, ownerPID: Int, ownerStart: String?, lease: String?, at: Date) throws -> JobRecord {
         let parameters = String(decoding: (try? JSONEncoder.sorted.encode(job.parameters)) ?? Data("{}".utf8), as: UTF8.self)
         let rows = try connection.query("""
             INSERT INTO jobs (runbook, revision, snapshot, trigger, schedule, slot, attempt, parent, status,
-                              queued_at, host, owner_pid, owner_start, parameters)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10, ?11, ?12, ?13)
+                              queued_at, host, owner_pid, owner_start, parameters, lease)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10, ?11, ?12, ?13, ?14)
             RETURNING \(Self.jobColumns)
             """,
             [.text(job.runbook), SQLValue(job.revision), SQLValue(job.snapshot), .text(job.trigger.rawValue),
              SQLValue(job.schedule), SQLValue(job.slot), .integer(Int64(job.attempt)), SQLValue(job.parent?.rawValue),
-             SQLValue(at), .text(host), SQLValue(ownerPID), SQLValue(ownerStart), .text(parameters)])
-        guard let row = rows.first else { throw StoreError(.query, "the job store \(connection.path) did not return the new job") }
+             SQLValue(at), .text(host), SQLValue(ownerPID), SQLValue(ownerStart), .text(parameters), SQLValue(lease)])
+        guard let row = rows.first else { throw StoreError(.query, "the job store \(location) did not return the new job") }
         return Self.job(row)
     }
 
-    /// Moves a queued job to `running` (with what it runs); nil when it is no
-    /// longer queued (cancelled meanwhile). Not synced to disk on its own:
-    /// the queued record (and the slot's claim) already is, and the job's
-    /// completion syncs this with it.
+    /// Not synced to disk on its own: the queued record (and the slot's
+    /// claim) already is, and the job's completion syncs this with it.
     public func markRunning(_ id: JobID, revision: Int?, snapshot: String?, ownerPID: Int, ownerStart: String?, at: Date) throws -> JobRecord? {
         try connection.relaxed { try markRunningNow(id, revision: revision, snapshot: snapshot, ownerPID: ownerPID, ownerStart: ownerStart, at: at) }
     }
@@ -59,7 +51,6 @@ extension SQLiteStore {
         ).first.map(Self.job)
     }
 
-    /// Ends a queued job without running it (skipped, cancelled, failed to start).
     @discardableResult
     public func endQueuedJob(_ id: JobID, status: JobStatus, reason: String, at: Date) throws -> Bool {
         !(try connection.query("""
@@ -67,7 +58,6 @@ extension SQLiteStore {
             """, [.integer(id.rawValue), .text(status.rawValue), .text(reason), SQLValue(at)]).isEmpty)
     }
 
-    /// The latest job each schedule fired (for `runbook schedules`), by schedule.
     public func latestScheduledJobs() throws -> [String: JobRecord] {
         let rows = try connection.query("""
             SELECT \(Self.jobColumns) FROM jobs
@@ -80,21 +70,6 @@ extension SQLiteStore {
 
     // MARK: Hosts
 
-    /// A host's presence: started, still beating, or stopped.
-    public struct HostRecord: Sendable, Codable, Equatable {
-        public var id: String
-        public var hostname: String
-        public var pid: Int
-        public var startedAt: Date
-        public var heartbeatAt: Date
-        public var stoppedAt: Date?
-
-        enum CodingKeys: String, CodingKey {
-            case id, hostname, pid
-            case startedAt = "started_at", heartbeatAt = "heartbeat_at", stoppedAt = "stopped_at"
-        }
-    }
-
     public func registerHost(id: String, hostname: String, pid: Int, at: Date) throws {
         try connection.query("""
             INSERT INTO hosts (id, hostname, pid, started_at, heartbeat_at) VALUES (?1, ?2, ?3, ?4, ?4)
@@ -102,15 +77,25 @@ extension SQLiteStore {
             """, [.text(id), .text(hostname), .integer(Int64(pid)), SQLValue(at)])
     }
 
-    public func heartbeat(hostID: String, at: Date) throws {
-        try connection.query("UPDATE hosts SET heartbeat_at = ?2 WHERE id = ?1", [.text(hostID), SQLValue(at)])
+    @discardableResult
+    public func heartbeat(hostID: String, at: Date) throws -> Bool {
+        try connection.transaction {
+            let expired = try connection.query(
+                "UPDATE hosts SET heartbeat_at = ?2 WHERE id = ?1 AND stopped_at IS NOT NULL RETURNING id",
+                [.text(hostID), SQLValue(at)])
+            if !expired.isEmpty {
+                try connection.query("UPDATE hosts SET stopped_at = NULL WHERE id = ?1", [.text(hostID)])
+                return false
+            }
+            try connection.query("UPDATE hosts SET heartbeat_at = ?2 WHERE id = ?1", [.text(hostID), SQLValue(at)])
+            return true
+        }
     }
 
-    /// Makes every record written so far durable: a small synced commit (the
-    /// host's heartbeat) flushes the WAL, and with it every earlier commit
-    /// written without waiting for the disk.
+    /// A small synced commit (the host's heartbeat) flushes the WAL, and
+    /// with it every earlier commit written without waiting for the disk.
     public func sync(hostID: String, at: Date) throws {
-        try connection.transaction {
+        _ = try connection.transaction {
             try connection.query("UPDATE hosts SET heartbeat_at = ?2 WHERE id = ?1", [.text(hostID), SQLValue(at)])
         }
     }
@@ -119,17 +104,57 @@ extension SQLiteStore {
         try connection.query("UPDATE hosts SET stopped_at = ?2, heartbeat_at = ?2 WHERE id = ?1", [.text(id), SQLValue(at)])
     }
 
-    /// Hosts by latest heartbeat first.
     public func hosts() throws -> [HostRecord] {
         try connection.query("SELECT id, hostname, pid, started_at, heartbeat_at, stopped_at FROM hosts ORDER BY heartbeat_at DESC").map {
             HostRecord(id: $0[0].string ?? "", hostname: $0[1].string ?? "", pid: $0[2].int ?? 0,
                        startedAt: $0[3].date ?? .distantPast, heartbeatAt: $0[4].date ?? .distantPast, stoppedAt: $0[5].date)
         }
     }
-}
 
-extension SQLiteStore {
-    /// Jobs of `schedule` still queued or running, in any process.
+    public func expireHosts(heartbeatBefore cutoff: Date, by hostID: String, hostname: String, pid: Int, at: Date) throws -> LeaseTakeover {
+        try connection.transaction {
+            var takeover = LeaseTakeover()
+            takeover.expiredHosts = try connection.query(
+                "SELECT id FROM hosts WHERE stopped_at IS NULL AND heartbeat_at < ?1 AND id <> ?2 ORDER BY id\(skipLockedClause)",
+                [SQLValue(cutoff), .text(hostID)]
+            ).compactMap { $0[0].string }
+            for id in takeover.expiredHosts {
+                try connection.query("UPDATE hosts SET stopped_at = ?2 WHERE id = ?1", [.text(id), SQLValue(at)])
+            }
+            // Every job still leased to a host that is gone: just expired,
+            // or stopped earlier without finishing it.
+            let orphaned = try connection.query("""
+                SELECT \(Self.jobColumns) FROM jobs
+                WHERE status IN ('queued', 'running') AND lease IS NOT NULL AND lease <> ?1
+                  AND lease IN (SELECT id FROM hosts WHERE stopped_at IS NOT NULL)
+                ORDER BY id\(skipLockedClause)
+                """, [.text(hostID)]).map(Self.job)
+            for job in orphaned {
+                if job.status == .running {
+                    let reason = "interrupted: its host \(job.host) (pid \(job.ownerPID.map(String.init) ?? "?")) stopped renewing its lease; noticed by \(hostname)"
+                    if let row = try connection.query("""
+                        UPDATE jobs SET status = 'interrupted', reason = ?2, ended_at = ?3
+                        WHERE id = ?1 AND status = 'running' RETURNING \(Self.jobColumns)
+                        """, [.integer(job.id.rawValue), .text(reason), SQLValue(at)]).first {
+                        takeover.interrupted.append(Self.job(row))
+                    }
+                } else if let row = try connection.query("""
+                    UPDATE jobs SET lease = ?2, host = ?3, owner_pid = ?4, owner_start = NULL
+                    WHERE id = ?1 AND status = 'queued' RETURNING \(Self.jobColumns)
+                    """, [.integer(job.id.rawValue), .text(hostID), .text(hostname), .integer(Int64(pid))]).first {
+                    takeover.adopted.append(Self.job(row))
+                }
+            }
+            return takeover
+        }
+    }
+
+    public func queuedJobs(lease hostID: String) throws -> [JobRecord] {
+        try connection.query(
+            "SELECT \(Self.jobColumns) FROM jobs WHERE lease = ?1 AND status = 'queued' ORDER BY id", [.text(hostID)]
+        ).map(Self.job)
+    }
+
     public func activeJobs(schedule: String) throws -> [JobRecord] {
         try connection.query(
             "SELECT \(Self.jobColumns) FROM jobs WHERE schedule = ?1 AND status IN ('queued', 'running') ORDER BY id",

@@ -1,0 +1,277 @@
+import CLibPQ
+import Foundation
+
+/// One libpq connection to a PostgreSQL database, which comes back by
+/// itself after the server went away.
+///
+/// Invariant behind `@unchecked Sendable`: `handle` and the reconnection
+/// state are only touched while `lock` is held, so calls from several
+/// threads are serialised; a transaction holds the lock from BEGIN to
+/// COMMIT, so no other thread's statement slips into it.
+///
+/// When the server cannot be reached, calls throw `StoreError.unavailable`
+/// at once; a new connection is tried on the first call after a backoff
+/// (0.25 s, doubling up to 4 s), so a host that keeps asking does not
+/// hammer a server that is starting.
+final class PostgresConnection: SQLDatabase, @unchecked Sendable {
+    let url: DatabaseURL
+    var displayName: String { url.description }
+    private let lock = RecursiveLock()
+    private var handle: OpaquePointer?
+    private var depth = 0
+    private var backoff: TimeInterval = 0
+    private var retryAt = Date.distantPast
+    private var lastFailure = ""
+    /// `?N` statements as PostgreSQL's `$N`, converted once each.
+    private var converted: [String: String] = [:]
+
+    static let maximumBackoff: TimeInterval = 4
+
+    /// Connects to `url`.
+    /// - Throws: `StoreError.unavailable` naming the URL (without its
+    ///   password) and libpq's reason: wrong password, no server, unknown host.
+    init(url: DatabaseURL) throws(StoreError) {
+        self.url = url
+        try lock.withLock { () throws(StoreError) in try connect() }
+    }
+
+    deinit { if let handle { PQfinish(handle) } }
+
+    // MARK: Connecting
+
+    private func connect() throws(StoreError) {
+        if let handle { PQfinish(handle) }
+        handle = nil
+        // Later keywords win: the URL's own connect_timeout overrides ours.
+        let keywords = ["connect_timeout", "application_name", "dbname"]
+        let values = ["5", "runbook", url.text]
+        let connection = withCStrings(keywords) { keywordPointers in
+            withCStrings(values) { valuePointers in PQconnectdbParams(keywordPointers, valuePointers, 1) }
+        }
+        guard let connection, PQstatus(connection) == CONNECTION_OK else {
+            let reason = connection.map { Self.oneLine(String(cString: PQerrorMessage($0))) } ?? "out of memory"
+            if let connection { PQfinish(connection) }
+            lastFailure = reason
+            backoff = min(Self.maximumBackoff, max(0.25, backoff * 2))
+            retryAt = Date().addingTimeInterval(backoff)
+            throw StoreError(.unavailable, "cannot connect to the database \(url): \(reason); check the URL and password, and that PostgreSQL runs and accepts connections from this machine")
+        }
+        rb_pq_silence_notices(connection)
+        handle = connection
+        backoff = 0
+    }
+
+    /// The live connection, reconnecting when the backoff allows.
+    private func live() throws(StoreError) -> OpaquePointer {
+        if let handle, PQstatus(handle) == CONNECTION_OK { return handle }
+        if depth > 0 {
+            throw StoreError(.unavailable, "lost the connection to the database \(url) inside a transaction; it was rolled back")
+        }
+        if Date() < retryAt {
+            throw StoreError(.unavailable, "the database \(url) is unreachable (\(lastFailure)); trying again in \(String(format: "%.1f", retryAt.timeIntervalSinceNow))s")
+        }
+        try connect()
+        guard let handle else { throw StoreError(.unavailable, "cannot connect to the database \(url)") }
+        return handle
+    }
+
+    // MARK: Statements
+
+    func execute(_ sql: String) throws(StoreError) {
+        try lock.withLock { () throws(StoreError) in
+            let connection = try live()
+            let result = PQexec(connection, sql)
+            defer { PQclear(result) }
+            try check(result, connection: connection)
+        }
+    }
+
+    @discardableResult
+    func query(_ sql: String, _ parameters: [SQLValue]) throws(StoreError) -> [SQLRow] {
+        try lock.withLock { () throws(StoreError) in
+            let connection = try live()
+            let statement = numbered(sql)
+            let texts: [String?] = parameters.map(Self.text(of:))
+            let result = withOptionalCStrings(texts) { pointers in
+                PQexecParams(connection, statement, Int32(texts.count), nil, pointers, nil, nil, 0)
+            }
+            defer { PQclear(result) }
+            try check(result, connection: connection)
+            return Self.rows(of: result)
+        }
+    }
+
+    func transaction<T>(_ body: () throws -> T) throws -> T {
+        try lock.withLock { () throws -> T in
+            if depth > 0 {
+                depth += 1
+                defer { depth -= 1 }
+                return try body()
+            }
+            try execute("BEGIN")
+            depth = 1
+            defer { depth = 0 }
+            do {
+                let value = try body()
+                try execute("COMMIT")
+                return value
+            } catch {
+                if let handle, PQstatus(handle) == CONNECTION_OK { PQclear(PQexec(handle, "ROLLBACK")) }
+                throw error
+            }
+        }
+    }
+
+    /// Commits inside `body` return before the server's WAL reaches its
+    /// disk (`synchronous_commit = off`): a crash of the server can lose
+    /// the last fraction of a second of them, never corrupt anything.
+    func relaxed<T>(_ body: () throws -> T) throws -> T {
+        try lock.withLock { () throws -> T in
+            guard depth == 0 else { return try body() }
+            try execute("SET synchronous_commit TO off")
+            defer { if let handle, PQstatus(handle) == CONNECTION_OK { PQclear(PQexec(handle, "SET synchronous_commit TO on")) } }
+            return try body()
+        }
+    }
+
+    // MARK: Results
+
+    /// Throws the failure `result` reports; a lost connection is dropped so
+    /// the next call connects again.
+    private func check(_ result: OpaquePointer?, connection: OpaquePointer) throws(StoreError) {
+        let status = result.map(PQresultStatus) ?? PGRES_FATAL_ERROR
+        switch status {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY: return
+        default: break
+        }
+        let message = Self.oneLine(result.flatMap { PQresultErrorMessage($0) }.map { String(cString: $0) }
+            ?? String(cString: PQerrorMessage(connection)))
+        let state = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) }
+        if PQstatus(connection) != CONNECTION_OK || state?.hasPrefix("08") == true || state?.hasPrefix("57P") == true {
+            PQfinish(connection)
+            handle = nil
+            lastFailure = message.isEmpty ? "connection lost" : message
+            retryAt = Date()
+            throw StoreError(.unavailable, "lost the connection to the database \(url): \(lastFailure); runbook connects again by itself", sqlState: state)
+        }
+        switch state {
+        case "23505", "23503":
+            throw StoreError(.conflict, "the database \(url) refused a write: \(message)", sqlState: state)
+        case "40001", "40P01", "55P03":
+            throw StoreError(.busy, "the database \(url) gave up on a locked row: \(message); try again", sqlState: state)
+        default:
+            throw StoreError(.query, "the database \(url) failed: \(message)", sqlState: state)
+        }
+    }
+
+    private static func rows(of result: OpaquePointer?) -> [SQLRow] {
+        guard let result else { return [] }
+        let count = PQntuples(result), columns = PQnfields(result)
+        let types = (0..<columns).map { PQftype(result, $0) }
+        var rows: [SQLRow] = []
+        rows.reserveCapacity(Int(count))
+        for row in 0..<count {
+            var values: [SQLValue] = []
+            values.reserveCapacity(Int(columns))
+            for column in 0..<columns {
+                guard PQgetisnull(result, row, column) == 0, let raw = PQgetvalue(result, row, column) else {
+                    values.append(.null)
+                    continue
+                }
+                switch types[Int(column)] {
+                case 20, 21, 23, 26: // int8, int2, int4, oid
+                    values.append(Int64(String(cString: raw)).map(SQLValue.integer) ?? .null)
+                case 700, 701, 1700: // float4, float8, numeric
+                    values.append(Double(String(cString: raw)).map(SQLValue.real) ?? .null)
+                case 16: // bool
+                    values.append(.integer(raw.pointee == CChar(UInt8(ascii: "t")) ? 1 : 0))
+                case 17: // bytea, in the hex output format
+                    values.append(.blob(hexDecoded(raw, length: Int(PQgetlength(result, row, column)))))
+                default:
+                    values.append(.text(String(cString: raw)))
+                }
+            }
+            rows.append(SQLRow(values: values))
+        }
+        return rows
+    }
+
+    /// `\x0a1b...` to bytes.
+    private static func hexDecoded(_ raw: UnsafePointer<CChar>, length: Int) -> Data {
+        guard length >= 2 else { return Data() }
+        var data = Data(capacity: (length - 2) / 2)
+        func nibble(_ c: CChar) -> UInt8 {
+            let v = UInt8(bitPattern: c)
+            switch v {
+            case 0x30...0x39: return v - 0x30
+            case 0x61...0x66: return v - 0x61 + 10
+            case 0x41...0x46: return v - 0x41 + 10
+            default: return 0
+            }
+        }
+        var index = 2
+        while index + 1 < length {
+            data.append(nibble(raw[index]) << 4 | nibble(raw[index + 1]))
+            index += 2
+        }
+        return data
+    }
+
+    /// A parameter in PostgreSQL's text format (nil for NULL); the server
+    /// gives it the type of the column or expression it meets.
+    private static func text(of value: SQLValue) -> String? {
+        switch value {
+        case .integer(let number): return String(number)
+        case .real(let number): return "\(number)"
+        case .text(let text): return text
+        case .blob(let data):
+            let digits: [UInt8] = Array("0123456789abcdef".utf8)
+            var bytes: [UInt8] = [0x5c, 0x78]
+            bytes.reserveCapacity(2 + data.count * 2)
+            for byte in data {
+                bytes.append(digits[Int(byte >> 4)])
+                bytes.append(digits[Int(byte & 0x0f)])
+            }
+            return String(decoding: bytes, as: UTF8.self)
+        case .null: return nil
+        }
+    }
+
+    /// `?1` → `$1` outside quoted strings (the stores' SQL is written with
+    /// SQLite's placeholders).
+    private func numbered(_ sql: String) -> String {
+        if let done = converted[sql] { return done }
+        var output = ""
+        output.reserveCapacity(sql.utf8.count)
+        var quoted = false
+        for character in sql {
+            if character == "'" { quoted.toggle() }
+            output.append(character == "?" && !quoted ? "$" : character)
+        }
+        converted[sql] = output
+        return output
+    }
+
+    /// libpq's messages run over several lines ("FATAL: ...\nDETAIL: ..."): one line for logs.
+    static func oneLine(_ message: String) -> String {
+        message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }.joined(separator: "; ")
+    }
+}
+
+/// Calls `body` with NUL-terminated copies of `strings` and a trailing NULL.
+private func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    withOptionalCStrings(strings) { body($0) }
+}
+
+/// Calls `body` with NUL-terminated copies of `strings` (NULL for nil),
+/// followed by a NULL (libpq's keyword lists end with one; parameter
+/// lists ignore it, and it gives an empty list an address).
+private func withOptionalCStrings<R>(_ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    let copies: [UnsafeMutablePointer<CChar>?] = strings.map { $0.flatMap { strdup($0) } } + [nil]
+    defer { copies.forEach { free($0) } }
+    let pointers: [UnsafePointer<CChar>?] = copies.map { $0.map { UnsafePointer($0) } }
+    return pointers.withUnsafeBufferPointer { buffer in
+        body(buffer.baseAddress.unsafelyUnwrapped)
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+
+/// A value bound to, or read from, an SQL statement.
+enum SQLValue: Sendable, Equatable {
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+    case blob(Data)
+    case null
+
+    var int: Int? { if case .integer(let value) = self { return Int(value) }; return nil }
+    var int64: Int64? { if case .integer(let value) = self { return value }; return nil }
+    var double: Double? {
+        switch self {
+        case .real(let value): return value
+        case .integer(let value): return Double(value)
+        default: return nil
+        }
+    }
+    var string: String? { if case .text(let value) = self { return value }; return nil }
+    var data: Data? { if case .blob(let value) = self { return value }; return nil }
+    var date: Date? { double.map { Date(timeIntervalSince1970: $0) } }
+
+    init(_ value: Int?) { self = value.map { .integer(Int64($0)) } ?? .null }
+    init(_ value: Int64?) { self = value.map { .integer($0) } ?? .null }
+    init(_ value: String?) { self = value.map { .text($0) } ?? .null }
+    init(_ value: Date?) { self = value.map { .real($0.timeIntervalSince1970) } ?? .null }
+    init(_ value: Bool?) { self = value.map { .integer($0 ? 1 : 0) } ?? .null }
+}
+
+/// One row of a result, read by column index.
+struct SQLRow: Sendable {
+    var values: [SQLValue]
+    subscript(_ index: Int) -> SQLValue { values[index] }
+}
+
+/// What the stores' shared SQL needs from a connection: SQLite's and
+/// PostgreSQL's. Statements are written once, in the dialect both speak:
+/// parameters as `?1`, `?2`, ... (PostgreSQL's connection turns them into
+/// `$1`, `$2`), instants as seconds since 1970 in floating point, flags as
+/// 0/1 integers, `INSERT ... ON CONFLICT ... RETURNING`.
+protocol SQLDatabase: Sendable {
+    /// Names the database in messages: a file path, or a URL without its password.
+    var displayName: String { get }
+    /// Runs one or more statements that return no rows.
+    func execute(_ sql: String) throws(StoreError)
+    /// Runs `sql` with `parameters` bound to `?1`, `?2`, ... and returns every row.
+    @discardableResult
+    func query(_ sql: String, _ parameters: [SQLValue]) throws(StoreError) -> [SQLRow]
+    /// Runs `body` in one write transaction; nested calls join the outer one.
+    func transaction<T>(_ body: () throws -> T) throws -> T
+    /// Runs `body` with commits that need not wait for the disk (see
+    /// `Store.relaxed`).
+    func relaxed<T>(_ body: () throws -> T) throws -> T
+}
+
+extension SQLDatabase {
+    @discardableResult
+    func query(_ sql: String) throws(StoreError) -> [SQLRow] { try query(sql, []) }
+}
+
+/// A lock the same thread may take again (a transaction's statements run
+/// while the transaction holds it).
+final class RecursiveLock: @unchecked Sendable {
+    // Invariant: NSRecursiveLock is itself thread-safe.
+    private let lock = NSRecursiveLock()
+
+    func withLock<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+}
