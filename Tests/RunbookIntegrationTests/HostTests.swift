@@ -20,8 +20,8 @@ struct HostTests {
             var value: String { lock.lock(); defer { lock.unlock() }; return text }
         }
 
-        init(_ root: RunbookProcess.Root, _ arguments: [String] = []) {
-            started = root.start(["serve"] + arguments)
+        init(_ root: RunbookProcess.Root, _ arguments: [String] = [], environment: [String: String] = [:]) {
+            started = root.start(["serve"] + arguments, environment: environment)
             let handle = started.stderr.fileHandleForReading
             let collected = self.collected
             Thread {

@@ -5,7 +5,7 @@ import Glibc
 struct ServeCommand: Command {
     static let name = "serve"
     static let summary = "the host: fire schedules until stopped"
-    static let usage = "runbook serve [--max-concurrent N] [--grace DURATION] [--metrics FILE] [--report FILE [--report-since DURATION]]"
+    static let usage = "runbook serve [--max-concurrent N] [--grace DURATION] [--lease DURATION] [--metrics FILE] [--report FILE [--report-since DURATION]]"
     static let help = """
         Runs the job service in the foreground: fires every enabled schedule of
         a published runbook at its instants, exactly once per slot (each slot
@@ -30,9 +30,19 @@ struct ServeCommand: Command {
         this machine reaches the host at once (SIGUSR2), from elsewhere at
         its next heartbeat.
 
+        Several hosts may share one PostgreSQL database (runbook --database URL
+        serve, or RUNBOOK_DATABASE): every host fires every schedule and the
+        database gives each slot to one of them. A host heartbeats; when one
+        sends none for its lease, the others mark its running jobs interrupted
+        (retrying them as their schedule says) and run its queued ones. If the
+        database goes away, hosts stop claiming slots, keep their running jobs,
+        and resume by themselves when it is back.
+
         Options:
           --max-concurrent N        jobs running at once (default: cores x 4)
           --grace DURATION          time running jobs get after SIGTERM (default 30s)
+          --lease DURATION          how long this host's jobs stay its own without a
+                                    heartbeat (default 30s; it beats every third of it)
           --metrics FILE            keep a Prometheus textfile up to date (for
                                     node_exporter's textfile collector): at most
                                     once a second while jobs end
@@ -52,6 +62,10 @@ struct ServeCommand: Command {
         if let count = try scanner.integer("--max-concurrent", minimum: 1) { options.maxConcurrent = count }
         if let grace = try scanner.value("--grace") {
             do { options.grace = try DurationText.seconds(grace) } catch { throw UsageError("--grace: \(error.message)") }
+        }
+        if let lease = try scanner.value("--lease") {
+            do { options.lease = Double(try DurationText.seconds(lease)) } catch { throw UsageError("--lease: \(error.message)") }
+            guard options.lease >= 3 else { throw UsageError("--lease: at least 3s (the host beats every third of it)") }
         }
         if let file = try scanner.value("--metrics") { options.metricsFile = URL(fileURLWithPath: file) }
         if let file = try scanner.value("--report") { options.reportFile = URL(fileURLWithPath: file) }

@@ -23,7 +23,9 @@ public struct SnapshotStore: Sendable {
         let target = file(for: hash)
         if FileManager.default.fileExists(atPath: target.path) { return hash }
         try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let temporary = target.deletingLastPathComponent().appendingPathComponent(".\(hash).\(getpid()).tmp")
+        // A name of its own: jobs starting at once on several threads may
+        // fetch the same revision from a shared database together.
+        let temporary = target.deletingLastPathComponent().appendingPathComponent(".\(hash).\(getpid()).\(UInt64.random(in: 0...UInt64.max)).tmp")
         try data.write(to: temporary)
         try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: temporary.path)
         guard rename(temporary.path, target.path) == 0 else {

@@ -4,8 +4,8 @@ import Testing
 
 @Suite("Overview")
 struct OverviewTests {
-    func sample(_ runbook: String, _ status: JobStatus, _ duration: Double? = 1) -> SQLiteStore.JobSample {
-        SQLiteStore.JobSample(runbook: runbook, status: status, queuedAt: Date(timeIntervalSince1970: 0), duration: duration)
+    func sample(_ runbook: String, _ status: JobStatus, _ duration: Double? = 1) -> JobSample {
+        JobSample(runbook: runbook, status: status, queuedAt: Date(timeIntervalSince1970: 0), duration: duration)
     }
 
     @Test func countsByStatus() {
@@ -74,7 +74,7 @@ struct HTMLReportTests {
                             ownerPID: nil, outputBytes: 1, truncated: false, parameters: [:])
         let report = HTMLReport(
             overview: overview,
-            samples: [SQLiteStore.JobSample(runbook: "<b>bad</b>", status: .failed, queuedAt: now.addingTimeInterval(-60), duration: 3)],
+            samples: [JobSample(runbook: "<b>bad</b>", status: .failed, queuedAt: now.addingTimeInterval(-60), duration: 3)],
             failures: [.init(job: job, tail: [JobLog.Line(timestamp: "t", stream: .stderr, text: "<script>alert(1)</script>")])],
             window: 86_400)
         let html = report.render()

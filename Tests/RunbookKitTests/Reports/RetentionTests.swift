@@ -122,7 +122,7 @@ struct PrunerTests {
     }
 
     @Test func cancelRequestsEndQueuedJobsAndMarkRunningOnes() throws {
-        let queued = try store.enqueueJob(NewJob(runbook: "a", revision: 1, snapshot: "h", trigger: .schedule), host: "box", ownerPID: 7, ownerStart: nil, at: start)
+        let queued = try store.enqueueJob(NewJob(runbook: "a", revision: 1, snapshot: "h", trigger: .schedule), host: "box", ownerPID: 7, ownerStart: nil, lease: nil, at: start)
         let running = try store.startJob(NewJob(runbook: "a", revision: 1, snapshot: "h", trigger: .manual), host: "box", ownerPID: 7, at: start)
         #expect(try store.requestCancel(queued.id, reason: "no", at: start)?.status == .cancelled)
         #expect(try store.requestCancel(running.id, reason: "stop it", at: start)?.status == .running)

@@ -1,0 +1,287 @@
+import Foundation
+import Glibc
+import Testing
+@testable import RunbookKit
+
+/// Several `runbook serve` hosts, each with its own root and state (as on
+/// separate machines), sharing one PostgreSQL database. They need
+/// `RUNBOOK_TEST_DATABASE` (`.ci/run` starts a server and sets it); without
+/// it they are skipped, saying why.
+@Suite("Hosts on one PostgreSQL database", .serialized)
+struct MultiHostTests {
+    typealias Serve = HostTests.Serve
+
+    /// A fresh database on the test server, with a connection for checks.
+    final class SharedDatabase: @unchecked Sendable {
+        // Invariant: used by one test at a time.
+        let url: DatabaseURL
+        let sql: PostgresConnection
+        private let admin: PostgresConnection
+        private let name: String
+
+        init(server: DatabaseURL? = nil) throws {
+            let server = try server ?? Self.server()
+            name = "runbook_hosts_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
+            admin = try PostgresConnection(url: server)
+            try admin.execute("CREATE DATABASE \(name)")
+            url = server.replacingDatabase(name)
+            sql = try PostgresConnection(url: url)
+        }
+
+        static func server() throws -> DatabaseURL {
+            guard let text = ProcessInfo.processInfo.environment["RUNBOOK_TEST_DATABASE"], !text.isEmpty else {
+                let reason = "RUNBOOK_TEST_DATABASE is not set: multi-host PostgreSQL tests skipped (.ci/run starts a server and sets it)"
+                print("skipped: \(Test.current?.name ?? "test"): \(reason)")
+                try Test.cancel(Comment(rawValue: reason))
+            }
+            return try DatabaseURL(text)
+        }
+
+        var environment: [String: String] { ["RUNBOOK_DATABASE": url.text] }
+
+        func drop() { _ = try? admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
+
+        /// A query of the test's own; it waits out a restart of the server.
+        func query(_ text: String, _ parameters: [SQLValue] = []) throws -> [SQLRow] {
+            try StoreRetry.whileUnavailable(for: 30) { try sql.query(text, parameters) }
+        }
+
+        func int(_ text: String) throws -> Int { try query(text).first?[0].int ?? -1 }
+
+        /// (schedule, slot) pairs with more than one job of trigger `schedule`.
+        func doubledSlots() throws -> [String] {
+            try query("""
+                SELECT schedule, slot, COUNT(*) FROM jobs WHERE trigger = 'schedule'
+                GROUP BY schedule, slot HAVING COUNT(*) > 1
+                """).map { "\($0[0].string ?? "?")@\($0[1].double ?? 0) x\($0[2].int ?? 0)" }
+        }
+
+        /// Claims that overlap the one before them, or leave a gap after it,
+        /// for schedules firing every `step` seconds: none means every slot
+        /// from each schedule's first claim to its last was claimed once.
+        func claimGaps(step: Double) throws -> [String] {
+            try query("""
+                SELECT schedule, slot, prev FROM (
+                    SELECT schedule, slot, LAG(until) OVER (PARTITION BY schedule ORDER BY slot) AS prev FROM slots
+                ) t WHERE prev IS NOT NULL AND slot - prev <> ?1
+                """, [.real(step)]).map { "\($0[0].string ?? "?"): \($0[2].double ?? 0) -> \($0[1].double ?? 0)" }
+        }
+
+        /// Claims with no job recording what became of them.
+        func claimsWithoutJob() throws -> Int {
+            try int("""
+                SELECT COUNT(*) FROM slots s WHERE NOT EXISTS (
+                    SELECT 1 FROM jobs j WHERE j.schedule = s.schedule AND j.slot = s.slot AND j.trigger = 'schedule')
+                """)
+        }
+    }
+
+    /// Roots holding the same runbooks and schedules, one per host.
+    static func roots(_ count: Int, files: [String: String]) throws -> [RunbookProcess.Root] {
+        try (0..<count).map { _ in
+            let root = try RunbookProcess.Root()
+            for (path, text) in files { try root.write(path, text) }
+            return root
+        }
+    }
+
+    static func startAll(_ roots: [RunbookProcess.Root], _ arguments: [String], database: SharedDatabase) -> [Serve] {
+        let hosts = roots.map { Serve($0, arguments, environment: database.environment) }
+        #expect(eventually { hosts.allSatisfy { $0.log.contains("started") } }, "\(hosts.map(\.log))")
+        return hosts
+    }
+
+    static func schedules(_ count: Int, runbook: String, spec: String, extra: String = "") -> [String: String] {
+        Dictionary(uniqueKeysWithValues: (0..<count).map {
+            (String(format: "schedules/s%02d.schedule", $0), "every = \(spec)\nrunbook = \(runbook)\n\(extra)")
+        })
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func threeHostsFireEverySlotOnce() throws {
+        let database = try SharedDatabase()
+        defer { database.drop() }
+        var files = Self.schedules(50, runbook: "tick", spec: "1 seconds")
+        files["runbooks/tick.sh"] = "true\n"
+        files["runbook.conf"] = "sandbox = off\n"
+        let roots = try Self.roots(3, files: files)
+        // Published once, on one machine: the others run it from the database.
+        #expect(try roots[0].run(["publish", "tick"], environment: database.environment).status == 0)
+        let hosts = Self.startAll(roots, ["--lease", "6s", "--grace", "5s"], database: database)
+        usleep(30_000_000)
+        hosts.forEach { $0.stop() }
+
+        #expect(try database.doubledSlots() == [], "a slot fired twice")
+        #expect(try database.claimGaps(step: 1) == [], "a slot was skipped or claimed twice")
+        #expect(try database.claimsWithoutJob() == 0)
+        #expect(try database.int("SELECT COUNT(*) FROM jobs WHERE status = 'missed'") == 0, "\(hosts.map(\.log))")
+        let perSchedule = try database.query("""
+            SELECT schedule, COUNT(*), MAX(slot) - MIN(slot) + 1 FROM jobs WHERE trigger = 'schedule' GROUP BY schedule ORDER BY schedule
+            """)
+        #expect(perSchedule.count == 50)
+        for row in perSchedule {
+            let count = row[1].int ?? 0
+            #expect(count >= 25, "\(row[0].string ?? "?") fired \(count) times in 30 s")
+            #expect(Double(count) == row[2].double, "\(row[0].string ?? "?"): \(count) jobs over \(row[2].double ?? 0) s")
+        }
+        // Stopping cancels what was still waiting; nothing failed or was left unfinished.
+        let statuses = try database.query("SELECT status, COUNT(*), MIN(reason) FROM jobs GROUP BY status").map {
+            "\($0[0].string ?? "?"): \($0[1].int ?? 0) (\($0[2].string ?? ""))"
+        }
+        #expect(try database.int("SELECT COUNT(*) FROM jobs WHERE status NOT IN ('succeeded', 'skipped', 'cancelled')") == 0, "\(statuses)")
+        #expect(try database.int("SELECT COUNT(*) FROM hosts WHERE stopped_at IS NOT NULL") == 3)
+        // `runbook jobs` and `logs` from any machine see every host's jobs.
+        let lastJob = try database.int("SELECT MAX(id) FROM jobs WHERE status = 'succeeded'")
+        #expect(try roots[2].run(["logs", String(lastJob)], environment: database.environment).status == 0)
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func killedHostsJobIsInterruptedAndSurvivorsFireItsSchedules() throws {
+        let database = try SharedDatabase()
+        defer { database.drop() }
+        let marker = "sleep 300.\(getpid() % 10000)7"
+        var files = Self.schedules(5, runbook: "tick", spec: "1 seconds")
+        files["schedules/slow.schedule"] = "every = 2 seconds\noverlap = allow\n"
+        files["runbooks/tick.sh"] = "true\n"
+        files["runbooks/slow.sh"] = "\(marker)\n"
+        let roots = try Self.roots(3, files: files)
+        #expect(try roots[0].run(["publish", "--all"], environment: database.environment).status == 0)
+        let lease = 6.0
+        let hosts = Self.startAll(roots, ["--lease", "6s", "--grace", "1s"], database: database)
+        var victimPID: Int32 = 0
+        #expect(try eventually(within: 30) {
+            victimPID = Int32(try database.int("SELECT owner_pid FROM jobs WHERE runbook = 'slow' AND status = 'running' ORDER BY id LIMIT 1"))
+            return victimPID > 0
+        })
+        let victim = try #require(hosts.first { $0.pid == victimPID }, "job owner \(victimPID) is none of the hosts")
+        let victimJob = try database.int("SELECT MIN(id) FROM jobs WHERE runbook = 'slow' AND status = 'running' AND owner_pid = \(victimPID)")
+        kill(victim.pid, SIGKILL)
+        victim.started.process.waitUntilExit()
+        let killedAt = Date()
+        let survivors = hosts.filter { $0.pid != victimPID }
+
+        // Noticed within the lease (plus the survivors' heartbeat period).
+        #expect(try eventually(within: lease + 6) {
+            try database.query("SELECT status FROM jobs WHERE id = ?1", [.integer(Int64(victimJob))]).first?[0].string == "interrupted"
+        })
+        let noticed = Date().timeIntervalSince(killedAt)
+        #expect(noticed <= lease + lease / 3 + 1, "interrupted \(noticed) s after the kill")
+        let reason = try database.query("SELECT reason FROM jobs WHERE id = ?1", [.integer(Int64(victimJob))]).first?[0].string ?? ""
+        #expect(reason.contains("lease"), "\(reason)")
+        #expect(survivors.contains { $0.log.contains("its lease ran out") })
+        // Its schedules keep firing on the survivors.
+        let afterwards = Date().timeIntervalSince1970 + 2
+        #expect(try eventually(within: 15) {
+            try database.int("SELECT COUNT(*) FROM jobs WHERE runbook = 'tick' AND status = 'succeeded' AND slot > \(afterwards)") >= 15
+                && database.int("SELECT COUNT(*) FROM jobs WHERE runbook = 'slow' AND slot > \(afterwards)") >= 1
+        })
+        survivors.forEach { $0.stop() }
+
+        #expect(try database.doubledSlots() == [], "a slot fired twice")
+        #expect(try database.claimGaps(step: 1).filter { !$0.hasPrefix("slow") } == [], "a tick slot was lost or doubled")
+        #expect(try database.claimGaps(step: 2).filter { $0.hasPrefix("slow") } == [], "a slow slot was lost or doubled")
+        #expect(try database.claimsWithoutJob() == 0)
+        #expect(try database.int("SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running')") == 0)
+        #expect(eventually(within: 5) { processes(containing: marker).isEmpty })
+    }
+
+    @Test(.timeLimit(.minutes(4)))
+    func databaseOutageUnderLoad() throws {
+        _ = try SharedDatabase.server()
+        let server = try PrivateServer()
+        defer { server.remove() }
+        let database = try SharedDatabase(server: server.url)
+        defer { database.drop() }
+        var files = Self.schedules(10, runbook: "work", spec: "1 seconds", extra: "overlap = allow\n")
+        files["runbooks/work.sh"] = "sleep 1.5\necho done\n"
+        files["runbook.conf"] = "sandbox = off\n"
+        let roots = try Self.roots(2, files: files)
+        #expect(try roots[0].run(["publish", "work"], environment: database.environment).status == 0)
+        let hosts = Self.startAll(roots, ["--lease", "6s", "--grace", "5s"], database: database)
+        #expect(try eventually(within: 20) { try database.int("SELECT COUNT(*) FROM jobs WHERE status = 'succeeded'") >= 20 })
+
+        try server.control("stop")
+        let downAt = Date()
+        usleep(10_000_000) // the outage itself, not a wait for an event
+        try server.control("resume")
+        let upAt = Date()
+        #expect(eventually(within: 20) { hosts.allSatisfy { $0.log.contains("is back") } }, "\(hosts.map(\.log))")
+        // Firing resumes by itself.
+        #expect(try eventually(within: 20) {
+            try database.int("SELECT COUNT(*) FROM jobs WHERE status = 'succeeded' AND slot > \(upAt.timeIntervalSince1970 + 1)") >= 10
+        })
+        hosts.forEach { $0.stop() }
+
+        for host in hosts {
+            #expect(host.log.contains("no slots are claimed until it is back"))
+        }
+        #expect(try database.doubledSlots() == [], "a slot fired twice")
+        #expect(try database.claimGaps(step: 1) == [], "a slot was lost or claimed twice")
+        #expect(try database.claimsWithoutJob() == 0, "a claimed slot has no job record")
+        #expect(try database.int("SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running')") == 0)
+        // Jobs running when the database went away finished and were recorded.
+        let down = downAt.timeIntervalSince1970
+        #expect(try database.int("SELECT COUNT(*) FROM jobs WHERE status = 'succeeded' AND started_at < \(down) AND ended_at > \(down)") >= 1)
+        // The slots of the outage went through catch-up (one missed record per schedule and gap).
+        #expect(try database.int("SELECT COUNT(*) FROM jobs WHERE status = 'missed'") >= 1)
+    }
+}
+
+/// A PostgreSQL server of the test's own (the outage test stops it), made
+/// with `.ci/postgres.sh` on another port.
+final class PrivateServer: @unchecked Sendable {
+    let directory: URL
+    let url: DatabaseURL
+    private let port: Int
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent(".ci/postgres.sh")
+
+    init() throws {
+        var template = Array((FileManager.default.temporaryDirectory.path + "/runbook-pg-XXXXXX").utf8CString)
+        guard let made = mkdtemp(&template) else { throw CocoaError(.fileWriteUnknown) }
+        directory = URL(fileURLWithPath: String(cString: made))
+        chmod(directory.path, 0o755) // the server's own user must reach its data directory
+        // A port of its own; another run on this machine may hold one, so try a few.
+        var started: (DatabaseURL, Int)?
+        for _ in 0..<5 where started == nil {
+            let port = Int.random(in: 20_000...60_000)
+            started = (try? Self.run(["start", directory.appendingPathComponent("data").path], port: port))
+                .flatMap { try? DatabaseURL($0.trimmingCharacters(in: .whitespacesAndNewlines)) }.map { ($0, port) }
+        }
+        guard let started else { throw RunError("could not start a private PostgreSQL server with \(Self.script.path)") }
+        (url, port) = started
+    }
+
+    func control(_ action: String) throws { _ = try Self.run([action, directory.appendingPathComponent("data").path], port: port) }
+
+    func remove() {
+        _ = try? Self.run(["stop", directory.appendingPathComponent("data").path], port: port)
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Runs the script with posix_spawn and waitpid (Foundation's Process
+    /// was seen to wait forever here for a child already gone), its output
+    /// through a file: the server it starts must not hold a pipe of ours.
+    private static func run(_ arguments: [String], port: Int) throws -> String {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("runbook-pg-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).out")
+        defer { try? FileManager.default.removeItem(at: output) }
+        var environment = ProcessInfo.processInfo.environment
+        environment["RUNBOOK_TEST_PGPORT"] = String(port)
+        let argv = ["/bin/bash", script.path] + arguments
+        let envp = environment.map { "\($0.key)=\($0.value)" }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        var pid: pid_t = 0
+        let cArgv = argv.map { strdup($0) } + [nil]
+        let cEnvp = envp.map { strdup($0) } + [nil]
+        defer { (cArgv + cEnvp).forEach { free($0) } }
+        guard posix_spawn(&pid, "/bin/bash", &actions, nil, cArgv, cEnvp) == 0 else { throw RunError("cannot run \(script.path)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        guard status == 0 else { throw RunError(".ci/postgres.sh \(arguments.joined(separator: " ")) failed (status \(status))") }
+        return (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+    }
+}
