@@ -101,14 +101,22 @@ extension SQLStore {
         let latestFailure = try connection.query("""
             SELECT MAX(id) FROM jobs WHERE runbook = ?1 AND status IN ('failed', 'timed-out', 'limit-exceeded', 'interrupted')
             """, [.text(runbook)]).first?[0].int64 ?? -1
+        // Only the parameters a condition uses: PostgreSQL must know each one's type.
         var conditions: [String] = []
-        if keep != nil { conditions.append("id < COALESCE((SELECT id FROM jobs WHERE runbook = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2 - 1), -1)") }
-        if after != nil { conditions.append("queued_at < ?3") }
+        var parameters: [SQLValue] = [.text(runbook), .integer(latestFailure)]
+        if let keep {
+            parameters.append(.integer(Int64(max(keep, 1))))
+            conditions.append("id < COALESCE((SELECT id FROM jobs WHERE runbook = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?\(parameters.count) - 1), -1)")
+        }
+        if let after {
+            parameters.append(SQLValue(after))
+            conditions.append("queued_at < ?\(parameters.count)")
+        }
         return try connection.query("""
             SELECT id FROM jobs
-            WHERE runbook = ?1 AND status NOT IN ('queued', 'running') AND id != ?4 AND (\(conditions.joined(separator: " OR ")))
+            WHERE runbook = ?1 AND status NOT IN ('queued', 'running') AND id != ?2 AND (\(conditions.joined(separator: " OR ")))
             ORDER BY id
-            """, [.text(runbook), .integer(Int64(max(keep ?? 1, 1))), SQLValue(after), .integer(latestFailure)]
+            """, parameters
         ).compactMap { $0[0].int64.map(JobID.init(rawValue:)) }
     }
 

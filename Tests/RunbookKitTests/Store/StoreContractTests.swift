@@ -241,6 +241,47 @@ struct StoreContractTests {
         #expect(hosts[1].stoppedAt == Self.start.addingTimeInterval(3) && hosts[0].stoppedAt == nil)
         #expect(hosts[0].heartbeatAt == Self.start.addingTimeInterval(5) && hosts[0].pid == 2)
     }
+
+    @Test(arguments: StoreKind.allCases)
+    func cancelRequests(_ kind: StoreKind) throws {
+        let test = try TestStore(kind), store = test.store!
+        defer { test.finish() }
+        let queued = try store.enqueueJob(Self.job(), host: "box", ownerPID: 7, ownerStart: nil, lease: nil, at: Self.start)
+        let running = try store.startJob(Self.job(), host: "box", ownerPID: 7, at: Self.start)
+        #expect(try store.requestCancel(queued.id, reason: "cancelled by ops", at: Self.start)?.status == .cancelled)
+        #expect(try store.requestCancel(running.id, reason: "cancelled by ops", at: Self.start)?.status == .running)
+        #expect(try store.cancelRequest(running.id) == "cancelled by ops")
+        let requests = try store.cancelRequests(host: "box", ownerPID: 7)
+        #expect(requests.map(\.0) == [running.id] && requests.map(\.1) == ["cancelled by ops"])
+        #expect(try store.cancelRequests(host: "other", ownerPID: 7).isEmpty)
+        #expect(try store.unfinishedCounts() == [.running: 1])
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func figuresAndRetention(_ kind: StoreKind) throws {
+        let test = try TestStore(kind), store = test.store!
+        defer { test.finish() }
+        var ids: [JobID] = []
+        for (index, status) in [JobStatus.succeeded, .failed, .succeeded, .succeeded, .succeeded].enumerated() {
+            let at = Self.start.addingTimeInterval(Double(index) * 60)
+            ids.append(try store.recordEndedJob(Self.job("a", trigger: .schedule, schedule: "s", slot: at), status: status, reason: "r",
+                                                host: "h", at: at).id)
+        }
+        _ = try store.recordEndedJob(Self.job("b"), status: .succeeded, reason: "r", host: "h", at: Self.start)
+        #expect(try store.runbooksWithJobs() == ["a", "b"])
+        #expect(try store.jobSamples(since: Self.start.addingTimeInterval(100)).map(\.runbook) == ["a", "a", "a"])
+        #expect(try store.latestJob(of: "a", statuses: [.failed, .timedOut])?.id == ids[1])
+        #expect(try store.lastSuccessfulSlot(schedule: "s") == Self.start.addingTimeInterval(240))
+        // Keep the newest two; the latest failure stays whatever the setting.
+        let expired = try store.expiredJobs(of: "a", keep: 2, after: nil)
+        #expect(expired == [ids[0], ids[2]])
+        #expect(try store.expiredJobs(of: "a", keep: nil, after: Self.start.addingTimeInterval(90)) == [ids[0]])
+        try store.deleteJobs(expired)
+        #expect(try store.existingJobs(ids) == Set([ids[1], ids[3], ids[4]]))
+        for second in 0..<3 { _ = try store.claimSlot(schedule: "s", slot: Self.start.addingTimeInterval(Double(second)), host: "h", at: Self.start) }
+        #expect(try store.pruneSlots(before: Self.start.addingTimeInterval(10)) == 2)
+        #expect(try store.claimedSlots(schedule: "s") == [Self.start.addingTimeInterval(2)])
+    }
 }
 
 /// Slots won by concurrent claimers.
