@@ -102,7 +102,7 @@ struct MultiHostTests {
         let database = try SharedDatabase()
         defer { database.drop() }
         var files = Self.schedules(50, runbook: "tick", spec: "1 seconds")
-        files["runbooks/tick.sh"] = "true\n"
+        files["runbooks/tick.sh"] = "echo tick $RUNBOOK_SCHEDULED_TIME\n"
         files["runbook.conf"] = "sandbox = off\n"
         let roots = try Self.roots(3, files: files)
         // Published once, on one machine: the others run it from the database.
@@ -130,9 +130,26 @@ struct MultiHostTests {
         }
         #expect(try database.int("SELECT COUNT(*) FROM jobs WHERE status NOT IN ('succeeded', 'skipped', 'cancelled')") == 0, "\(statuses)")
         #expect(try database.int("SELECT COUNT(*) FROM hosts WHERE stopped_at IS NOT NULL") == 3)
-        // `runbook jobs` and `logs` from any machine see every host's jobs.
-        let lastJob = try database.int("SELECT MAX(id) FROM jobs WHERE status = 'succeeded'")
-        #expect(try roots[2].run(["logs", String(lastJob)], environment: database.environment).status == 0)
+        // `runbook logs` on one machine shows a job another host ran.
+        let elsewhere = try database.int("SELECT MAX(id) FROM jobs WHERE status = 'succeeded' AND owner_pid <> \(hosts[2].pid)")
+        #expect(!roots[2].exists(".runbook/logs/\(elsewhere).log"))
+        let logs = try roots[2].run(["logs", String(elsewhere)], environment: database.environment)
+        #expect(logs.status == 0 && logs.out.hasPrefix("tick 20"), "\(logs)")
+    }
+
+    @Test func aBadDatabaseIsOneLineWithoutThePassword() throws {
+        let root = try RunbookProcess.Root()
+        // Nothing listens on port 1: refused at once.
+        for arguments in [["--database", "postgres://ops:s3cret@127.0.0.1:1/runbook", "jobs"],
+                          ["jobs"]] {
+            let result = try root.run(arguments, environment: ["RUNBOOK_DATABASE": "postgresql://ops:s3cret@127.0.0.1:1/runbook"])
+            #expect(result.status == 1)
+            #expect(!result.err.contains("s3cret") && result.err.contains("ops:***@127.0.0.1:1/runbook"), "\(result.err)")
+            #expect(result.err.split(separator: "\n").count == 1, "\(result.err)")
+            #expect(result.err.contains("check the URL"))
+        }
+        let usage = try root.run(["--database"])
+        #expect(usage.status == 2 && usage.err.contains("--database"))
     }
 
     @Test(.timeLimit(.minutes(3)))

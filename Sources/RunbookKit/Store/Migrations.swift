@@ -103,10 +103,12 @@ enum Migrations {
         CREATE INDEX jobs_by_runbook_status ON jobs (runbook, status, id);
         """,
         // 6: the serving host whose heartbeat keeps a queued or running job
-        // (its lease); other hosts take the job over when it stops beating.
+        // (its lease); other hosts take the job over when it stops beating,
+        // and note when they did in `lease_expired_at`.
         """
         ALTER TABLE jobs ADD COLUMN lease TEXT;
         CREATE INDEX jobs_by_lease ON jobs (lease, status);
+        ALTER TABLE hosts ADD COLUMN lease_expired_at REAL;
         """,
     ]
 }

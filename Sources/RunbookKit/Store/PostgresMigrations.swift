@@ -95,7 +95,8 @@ enum PostgresMigrations {
             pid          INTEGER          NOT NULL,
             started_at   DOUBLE PRECISION NOT NULL,
             heartbeat_at DOUBLE PRECISION NOT NULL,
-            stopped_at   DOUBLE PRECISION
+            stopped_at   DOUBLE PRECISION,
+            lease_expired_at DOUBLE PRECISION
         );
         """#,
     ]

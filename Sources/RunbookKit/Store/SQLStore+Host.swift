@@ -73,7 +73,7 @@ extension SQLStore {
     public func registerHost(id: String, hostname: String, pid: Int, at: Date) throws {
         try connection.query("""
             INSERT INTO hosts (id, hostname, pid, started_at, heartbeat_at) VALUES (?1, ?2, ?3, ?4, ?4)
-            ON CONFLICT (id) DO UPDATE SET started_at = ?4, heartbeat_at = ?4, stopped_at = NULL
+            ON CONFLICT (id) DO UPDATE SET started_at = ?4, heartbeat_at = ?4, stopped_at = NULL, lease_expired_at = NULL
             """, [.text(id), .text(hostname), .integer(Int64(pid)), SQLValue(at)])
     }
 
@@ -81,10 +81,10 @@ extension SQLStore {
     public func heartbeat(hostID: String, at: Date) throws -> Bool {
         try connection.transaction {
             let expired = try connection.query(
-                "UPDATE hosts SET heartbeat_at = ?2 WHERE id = ?1 AND stopped_at IS NOT NULL RETURNING id",
+                "UPDATE hosts SET heartbeat_at = ?2 WHERE id = ?1 AND lease_expired_at IS NOT NULL RETURNING id",
                 [.text(hostID), SQLValue(at)])
             if !expired.isEmpty {
-                try connection.query("UPDATE hosts SET stopped_at = NULL WHERE id = ?1", [.text(hostID)])
+                try connection.query("UPDATE hosts SET lease_expired_at = NULL WHERE id = ?1", [.text(hostID)])
                 return false
             }
             try connection.query("UPDATE hosts SET heartbeat_at = ?2 WHERE id = ?1", [.text(hostID), SQLValue(at)])
@@ -115,18 +115,21 @@ extension SQLStore {
         try connection.transaction {
             var takeover = LeaseTakeover()
             takeover.expiredHosts = try connection.query(
-                "SELECT id FROM hosts WHERE stopped_at IS NULL AND heartbeat_at < ?1 AND id <> ?2 ORDER BY id\(skipLockedClause)",
+                """
+                SELECT id FROM hosts WHERE stopped_at IS NULL AND lease_expired_at IS NULL AND heartbeat_at < ?1 AND id <> ?2
+                ORDER BY id\(skipLockedClause)
+                """,
                 [SQLValue(cutoff), .text(hostID)]
             ).compactMap { $0[0].string }
             for id in takeover.expiredHosts {
-                try connection.query("UPDATE hosts SET stopped_at = ?2 WHERE id = ?1", [.text(id), SQLValue(at)])
+                try connection.query("UPDATE hosts SET lease_expired_at = ?2 WHERE id = ?1", [.text(id), SQLValue(at)])
             }
             // Every job still leased to a host that is gone: just expired,
             // or stopped earlier without finishing it.
             let orphaned = try connection.query("""
                 SELECT \(Self.jobColumns) FROM jobs
                 WHERE status IN ('queued', 'running') AND lease IS NOT NULL AND lease <> ?1
-                  AND lease IN (SELECT id FROM hosts WHERE stopped_at IS NOT NULL)
+                  AND lease IN (SELECT id FROM hosts WHERE stopped_at IS NOT NULL OR lease_expired_at IS NOT NULL)
                 ORDER BY id\(skipLockedClause)
                 """, [.text(hostID)]).map(Self.job)
             for job in orphaned {

@@ -221,11 +221,16 @@ struct StoreContractTests {
         #expect(try store.job(manual.id)?.status == .running)
         // Once is enough: a second sweep finds nothing.
         #expect(try store.expireHosts(heartbeatBefore: t0.addingTimeInterval(10), by: "live:2:b", hostname: "live", pid: 2, at: t0) == LeaseTakeover())
-        #expect(try store.hosts().first { $0.id == "dead:1:a" }?.stoppedAt != nil)
+        // It did not stop: it went silent (`runbook status` says so).
+        #expect(try store.hosts().first { $0.id == "dead:1:a" }?.stoppedAt == nil)
         // The dead host, back after all, learns it lost its lease, and holds a new one.
         #expect(try store.heartbeat(hostID: "dead:1:a", at: t0.addingTimeInterval(50)) == false)
         #expect(try store.heartbeat(hostID: "dead:1:a", at: t0.addingTimeInterval(51)))
-        #expect(try store.hosts().first { $0.id == "dead:1:a" }?.stoppedAt == nil)
+        // A host that stopped without finishing a job leaves it to the others too.
+        let left = try store.enqueueJob(Self.job(), host: "live", ownerPID: 3, ownerStart: nil, lease: "gone:3:c", at: t0)
+        try store.registerHost(id: "gone:3:c", hostname: "gone", pid: 3, at: t0)
+        try store.stopHost(id: "gone:3:c", at: t0)
+        #expect(try store.expireHosts(heartbeatBefore: t0, by: "live:2:b", hostname: "live", pid: 2, at: t0).adopted.map(\.id) == [left.id])
     }
 
     @Test(arguments: StoreKind.allCases)
