@@ -91,6 +91,11 @@ struct MultiHostTests {
         return hosts
     }
 
+    /// Stops the hosts still running (also when a test fails midway).
+    static func stopAll(_ hosts: [Serve]) {
+        for host in hosts where host.started.process.isRunning { host.stop() }
+    }
+
     static func schedules(_ count: Int, runbook: String, spec: String, extra: String = "") -> [String: String] {
         Dictionary(uniqueKeysWithValues: (0..<count).map {
             (String(format: "schedules/s%02d.schedule", $0), "every = \(spec)\nrunbook = \(runbook)\n\(extra)")
@@ -108,6 +113,7 @@ struct MultiHostTests {
         // Published once, on one machine: the others run it from the database.
         #expect(try roots[0].run(["publish", "tick"], environment: database.environment).status == 0)
         let hosts = Self.startAll(roots, ["--lease", "6s", "--grace", "5s"], database: database)
+        defer { Self.stopAll(hosts) }
         usleep(30_000_000)
         hosts.forEach { $0.stop() }
 
@@ -135,6 +141,35 @@ struct MultiHostTests {
         #expect(!roots[2].exists(".runbook/logs/\(elsewhere).log"))
         let logs = try roots[2].run(["logs", String(elsewhere)], environment: database.environment)
         #expect(logs.status == 0 && logs.out.hasPrefix("tick 20"), "\(logs)")
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func publishOnOneMachineReachesEveryHost() throws {
+        let database = try SharedDatabase()
+        defer { database.drop() }
+        var files = Self.schedules(4, runbook: "say", spec: "1 seconds")
+        files["runbooks/say.sh"] = "echo one\n"
+        files["runbook.conf"] = "sandbox = off\n"
+        let roots = try Self.roots(3, files: files)
+        #expect(try roots[0].run(["publish", "say"], environment: database.environment).status == 0)
+        // Two hosts; the third root is a machine where people only publish.
+        let hosts = Self.startAll(Array(roots.prefix(2)), ["--lease", "6s", "--grace", "5s"], database: database)
+        defer { Self.stopAll(hosts) }
+        #expect(try eventually { try database.int("SELECT COUNT(*) FROM jobs WHERE revision = 1 AND status = 'succeeded'") >= 4 })
+        try roots[2].write("runbooks/say.sh", "echo two\n")
+        #expect(try roots[2].run(["publish", "say"], environment: database.environment).status == 0)
+        let published = Date().timeIntervalSince1970
+        // The hosts run revision 2 within seconds, though neither's file changed.
+        #expect(try eventually(within: 5) {
+            try database.int("SELECT COUNT(*) FROM jobs WHERE revision = 2 AND status = 'succeeded'") >= 4
+        })
+        usleep(3_000_000) // both hosts keep firing meanwhile
+        #expect(try database.int("SELECT COUNT(*) FROM jobs WHERE revision = 1 AND started_at > \(published + 1)") == 0,
+                "a host started the old revision after the publish")
+        hosts.forEach { $0.stop() }
+        let newest = try database.int("SELECT MAX(id) FROM jobs WHERE revision = 2 AND status = 'succeeded'")
+        #expect(try roots[0].run(["logs", String(newest)], environment: database.environment).out == "two\n")
+        #expect(try database.doubledSlots() == [])
     }
 
     @Test func aBadDatabaseIsOneLineWithoutThePassword() throws {
@@ -165,6 +200,7 @@ struct MultiHostTests {
         #expect(try roots[0].run(["publish", "--all"], environment: database.environment).status == 0)
         let lease = 6.0
         let hosts = Self.startAll(roots, ["--lease", "6s", "--grace", "1s"], database: database)
+        defer { Self.stopAll(hosts) }
         var victimPID: Int32 = 0
         #expect(try eventually(within: 30) {
             victimPID = Int32(try database.int("SELECT owner_pid FROM jobs WHERE runbook = 'slow' AND status = 'running' ORDER BY id LIMIT 1"))
@@ -215,6 +251,7 @@ struct MultiHostTests {
         let roots = try Self.roots(2, files: files)
         #expect(try roots[0].run(["publish", "work"], environment: database.environment).status == 0)
         let hosts = Self.startAll(roots, ["--lease", "6s", "--grace", "5s"], database: database)
+        defer { Self.stopAll(hosts) }
         #expect(try eventually(within: 20) { try database.int("SELECT COUNT(*) FROM jobs WHERE status = 'succeeded'") >= 20 })
 
         try server.control("stop")
