@@ -75,7 +75,9 @@ public actor Host {
         var extraEnvironment: [String: String] = [:]
         /// The first attempt's job, which retries link to.
         var root: JobID
-        let cancellation: JobCancellation
+        /// Made as the job starts: a waiting job holds no descriptors (10,000
+        /// slots due at once would otherwise need 20,000).
+        var cancellation: JobCancellation? = nil
     }
 
     private var schedules: [String: Tracked] = [:]
@@ -168,7 +170,7 @@ public actor Host {
                 await wake.wait(timeout: .milliseconds(Int(max(1, deadline.timeIntervalSince(now()) * 1000))))
             }
             for work in running.values {
-                work.cancellation.cancel(reason: "cancelled: the host stopped (\(signalName(stopRequested ?? SIGTERM))) and the \(options.grace)s grace period ran out")
+                work.cancellation?.cancel(reason: "cancelled: the host stopped (\(signalName(stopRequested ?? SIGTERM))) and the \(options.grace)s grace period ran out")
             }
         }
         syncCompletions()
@@ -315,13 +317,13 @@ public actor Host {
             return nil
         case .replace:
             for other in active where other.status == .running {
-                running[other.id]?.cancellation.cancel(reason: "cancelled: replaced by the job for slot \(Timestamp.utc(slot)) (overlap = replace)")
+                running[other.id]?.cancellation?.cancel(reason: "cancelled: replaced by the job for slot \(Timestamp.utc(slot)) (overlap = replace)")
             }
         default:
             break
         }
         let record = try store.enqueueJob(job, host: runner.hostName, ownerPID: Int(getpid()), ownerStart: ProcessIdentity.current, lease: hostID, at: now())
-        let work = Work(record: record, schedule: file, parameters: parameters, root: record.id, cancellation: try JobCancellation())
+        let work = Work(record: record, schedule: file, parameters: parameters, root: record.id)
         if file.overlap == .queue, busy != nil {
             tracked.pending = work
             log("schedule \(file.name): slot \(Timestamp.utc(slot)) queued behind job #\(busy!.id) as job #\(record.id)")
@@ -342,7 +344,14 @@ public actor Host {
         while running.count < options.maxConcurrent, !rotation.isEmpty {
             let runbook = rotation.removeFirst()
             guard var line = waiting[runbook], !line.isEmpty else { continue }
-            let work = line.removeFirst()
+            guard let cancellation = try? JobCancellation() else {
+                // Out of descriptors: the job waits until a running one ends.
+                rotation.insert(runbook, at: 0)
+                break
+            }
+            var next = line.removeFirst()
+            next.cancellation = cancellation
+            let work = next
             waiting[runbook] = line.isEmpty ? nil : line
             if !line.isEmpty { rotation.append(runbook) }
             running[work.record.id] = work
@@ -390,6 +399,8 @@ public actor Host {
     /// again, and starts once the store is back.
     private func notStarted(_ work: Work) {
         running[work.record.id] = nil
+        var work = work
+        work.cancellation = nil
         storeFailed(StoreError(.unavailable, "the database \(store.location) did not answer when job #\(work.record.id) was to start"))
         enqueue(work)
     }
@@ -426,8 +437,7 @@ public actor Host {
                 job.parent = root
                 job.parameters = parameters
                 let retry = try store.enqueueJob(job, host: runner.hostName, ownerPID: Int(getpid()), ownerStart: ProcessIdentity.current, lease: hostID, at: now())
-                delayedRetries[retry.id] = Work(record: retry, schedule: file, parameters: parameters, root: root,
-                                                cancellation: try JobCancellation())
+                delayedRetries[retry.id] = Work(record: retry, schedule: file, parameters: parameters, root: root)
                 fireQueue.push(.init(at: now().addingTimeInterval(delay), key: .retry(retry.id), generation: 0))
                 log("schedule \(file.name): attempt \(job.attempt) of \(file.retries + 1) queued as job #\(retry.id), in \(DurationText.format(seconds: Int(delay)))")
             } else if let onFailure = file.onFailure {
@@ -439,7 +449,7 @@ public actor Host {
                 enqueue(Work(record: handler, schedule: nil, parameters: [:],
                              extraEnvironment: ["RUNBOOK_FAILED_JOB_ID": String(record.id.rawValue), "RUNBOOK_FAILED_RUNBOOK": record.runbook,
                                                 "RUNBOOK_FAILED_STATUS": record.status.rawValue, "RUNBOOK_FAILED_REASON": record.reason ?? ""],
-                             root: handler.id, cancellation: try JobCancellation()))
+                             root: handler.id))
                 log("schedule \(file.name): job #\(record.id) failed for good; on-failure runbook \(onFailure) queued as job #\(handler.id)")
             }
         } catch {
@@ -592,7 +602,7 @@ public actor Host {
     public func checkCancelRequests() {
         do {
             for (id, reason) in try store.cancelRequests(host: runner.hostName, ownerPID: Int(getpid())) {
-                running[id]?.cancellation.cancel(reason: reason)
+                running[id]?.cancellation?.cancel(reason: reason)
             }
         } catch {
             log("could not read cancel requests: \(error)")
@@ -679,9 +689,8 @@ public actor Host {
 
     /// Queues a job recorded earlier (by this host or one that died) to run here.
     private func take(_ record: JobRecord) {
-        guard let cancellation = try? JobCancellation() else { return }
         let file = record.schedule.flatMap { schedules[$0]?.file }
         enqueue(Work(record: record, schedule: record.trigger == .onFailure ? nil : file, parameters: record.parameters,
-                     root: record.parent ?? record.id, cancellation: cancellation))
+                     root: record.parent ?? record.id))
     }
 }
