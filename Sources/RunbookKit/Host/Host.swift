@@ -104,6 +104,8 @@ public actor Host {
     /// has been connected for a whole lease judges other hosts' leases
     /// (after an outage every host needs time to beat again).
     private var connectedSince = Date()
+    /// Which runbooks have a published revision, as read at this wake.
+    private var publishedThisWake: [String: Bool] = [:]
 
     public init(workspace: Workspace, store: any Store, runner: JobRunner, options: HostOptions,
                 environment: [String: String], log: @escaping @Sendable (String) -> Void, now: @escaping @Sendable () -> Date) {
@@ -210,6 +212,7 @@ public actor Host {
             }
         }
         guard !due.isEmpty else { return }
+        publishedThisWake = [:]
         // One order on every host: two hosts claiming the same slots in
         // different orders could each wait for a row the other holds.
         due.sort { $0.0 < $1.0 }
@@ -243,7 +246,7 @@ public actor Host {
         var tracked = tracked
         defer { schedules[name] = tracked }
         let file = tracked.file
-        let published = try store.publishedRevision(of: file.runbook) != nil
+        let published = try isPublished(file.runbook)
         guard file.enabled, published else {
             // Only enabled schedules of published runbooks fire; their slots
             // meanwhile are not a backlog.
@@ -269,6 +272,16 @@ public actor Host {
             }
             if let work = try fire(file, slot: slot, tracked: &tracked) { queued.append(work) }
         }
+    }
+
+    /// Whether `runbook` has a published revision, asked once per runbook
+    /// per wake: 10,000 schedules of one runbook due at once are one query,
+    /// not 10,000 (a round trip each to a shared database).
+    private func isPublished(_ runbook: String) throws -> Bool {
+        if let known = publishedThisWake[runbook] { return known }
+        let published = try store.publishedRevision(of: runbook) != nil
+        publishedThisWake[runbook] = published
+        return published
     }
 
     /// Puts the schedule's next slot (plus its jitter) on the timer.
