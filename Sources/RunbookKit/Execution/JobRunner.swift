@@ -134,7 +134,7 @@ public struct JobRunner: Sendable {
             let cgroup = sandbox.enabled
                 ? try JobCgroup(name: JobCgroup.name(owner: getpid(), job: record.id), layout: sandbox.cgroups, limits: limits) : nil
             defer { cgroup?.remove() }
-            let initPath = try ProcessSpawner.initPath(environment: ProcessInfo.processInfo.environment)
+            let initPath = try ProcessSpawner.installedInitPath()
             let paths = SandboxPolicy.Paths(
                 state: Self.realPath(workspace.state), credentials: Self.realPath(workspace.credentials),
                 scratch: Self.realPath(scratch), data: Self.realPath(data),

@@ -25,8 +25,8 @@ public enum OrphanSweep {
 /// after its process dies and the clock may be stepped, but the pair of the
 /// boot's id and the process's start time in ticks since boot is unique.
 public enum ProcessIdentity {
-    /// This process's identity.
-    public static var current: String? { of(pid: Int(getpid())) }
+    /// This process's identity (read once: it is recorded with every job).
+    public static let current: String? = of(pid: Int(getpid()))
 
     /// The identity of a running process, nil if there is none with `pid`.
     public static func of(pid: Int) -> String? {

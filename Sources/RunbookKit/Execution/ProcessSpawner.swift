@@ -71,6 +71,17 @@ enum ProcessSpawner {
         return ProcessID(rawValue: pid)
     }
 
+    /// The installed `runbook-init` of this process, found once: every job
+    /// starts it, and the search reads the whole environment and
+    /// `/proc/self/exe`.
+    static func installedInitPath() throws(SpawnError) -> String {
+        try installedInit.get()
+    }
+
+    private static let installedInit: Result<String, SpawnError> = {
+        Result { () throws(SpawnError) in try initPath(environment: ProcessInfo.processInfo.environment) }
+    }()
+
     /// The installed `runbook-init`: `RUNBOOK_INIT` if set, else beside the
     /// running executable (where SwiftPM and installs put it).
     static func initPath(environment: [String: String]) throws(SpawnError) -> String {

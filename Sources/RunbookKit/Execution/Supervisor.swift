@@ -52,7 +52,7 @@ enum Supervisor {
     static func run(
         _ spec: LaunchSpec, timeout: Int, grace: Int, recorder: OutputRecorder, interruptFD: Int32?, cgroup: JobCgroup? = nil
     ) throws -> SupervisedRun {
-        let initPath = try ProcessSpawner.initPath(environment: ProcessInfo.processInfo.environment)
+        let initPath = try ProcessSpawner.installedInitPath()
         let stdout = try Pipe(), stderr = try Pipe(), status = try Pipe()
         let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
         defer { close(devNull) }

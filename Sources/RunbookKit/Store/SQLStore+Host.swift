@@ -22,7 +22,7 @@ extension SQLStore {
     // MARK: Queued jobs
 
     public func enqueueJob(_ job: NewJob, host: String, ownerPID: Int, ownerStart: String?, lease: String?, at: Date) throws -> JobRecord {
-        let parameters = String(decoding: (try? JSONEncoder.sorted.encode(job.parameters)) ?? Data("{}".utf8), as: UTF8.self)
+        let parameters = Self.parametersJSON(job.parameters)
         let rows = try connection.query("""
             INSERT INTO jobs (runbook, revision, snapshot, trigger, schedule, slot, attempt, parent, status,
                               queued_at, host, owner_pid, owner_start, parameters, lease)
