@@ -113,6 +113,7 @@ public actor Host {
         self.store = store
         var runner = runner
         runner.syncEachCompletion = false
+        if runner.scratchPool == nil { runner.scratchPool = ScratchPool(directory: workspace.scratch) }
         self.runner = runner
         self.options = options
         self.log = log
@@ -176,6 +177,7 @@ public actor Host {
             }
         }
         syncCompletions()
+        runner.scratchPool?.removeAll()
         try? store.stopHost(id: hostID, at: now())
         publishFinal()
         log("stopped")
@@ -515,12 +517,19 @@ public actor Host {
         }
     }
 
-    /// Names and modification stamps of the schedule files.
+    /// Names and modification stamps of the schedule files. Read every
+    /// reload interval, so straight from the directory (`fstatat` on its
+    /// descriptor), without building a URL per file.
     private static func signature(of directory: URL) -> [String: String] {
         var signature: [String: String] = [:]
-        for file in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [] where file.hasSuffix(".schedule") {
+        guard let stream = opendir(directory.path) else { return signature }
+        defer { closedir(stream) }
+        let descriptor = dirfd(stream)
+        while let entry = readdir(stream) {
+            let file = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard file.hasSuffix(".schedule") else { continue }
             var info = stat()
-            guard stat(directory.appendingPathComponent(file).path, &info) == 0 else { continue }
+            guard fstatat(descriptor, file, &info, 0) == 0 else { continue }
             signature[String(file.dropLast(".schedule".count))] = "\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec):\(info.st_size):\(info.st_ino)"
         }
         return signature
