@@ -84,7 +84,7 @@ public actor Host {
     private var nextGeneration = 0
     private var fireQueue = FireQueue()
     private var delayedRetries: [JobID: Work] = [:]
-    private var waiting: [String: [Work]] = [:]
+    private var waiting: [String: FIFO<Work>] = [:]
     private var rotation: [String] = []
     private var running: [JobID: Work] = [:]
     private var stopRequested: Int32?
@@ -95,6 +95,8 @@ public actor Host {
     private var unpublishedReported: Set<String> = []
     /// Jobs ended since the store was last synced.
     private var unsyncedCompletions = 0
+    /// A group commit is under way (`syncCompletions(in:)`).
+    private var syncing = false
     private var startedAt = Date()
     private var reporting: HostReporting
     private var lastPublishError: String?
@@ -156,8 +158,12 @@ public actor Host {
                 }
                 if storeDownSince == nil {
                     fireDue(now: current)
-                    syncCompletions()
+                    // Jobs first: the group commit of completions waits for
+                    // the disk (milliseconds here), and nothing a job needs
+                    // to start depends on it (its slot's claim was synced by
+                    // fireDue).
                     startWaiting(in: &group)
+                    syncCompletions(in: &group)
                     publish(in: &group)
                 }
                 await wake.wait(timeout: sleepDuration())
@@ -350,25 +356,25 @@ public actor Host {
     /// Adds work to its runbook's line.
     private func enqueue(_ work: Work) {
         let runbook = work.record.runbook
-        if waiting[runbook, default: []].isEmpty && !rotation.contains(runbook) { rotation.append(runbook) }
-        waiting[runbook, default: []].append(work)
+        if waiting[runbook, default: FIFO()].isEmpty && !rotation.contains(runbook) { rotation.append(runbook) }
+        waiting[runbook, default: FIFO()].append(work)
     }
 
     /// Starts waiting jobs while places are free, one runbook after another.
     private func startWaiting(in group: inout DiscardingTaskGroup) {
         while running.count < options.maxConcurrent, !rotation.isEmpty {
             let runbook = rotation.removeFirst()
-            guard var line = waiting[runbook], !line.isEmpty else { continue }
+            guard waiting[runbook].map({ !$0.isEmpty }) ?? false else { waiting[runbook] = nil; continue }
             guard let cancellation = try? JobCancellation() else {
                 // Out of descriptors: the job waits until a running one ends.
                 rotation.insert(runbook, at: 0)
                 break
             }
-            var next = line.removeFirst()
+            // Taken in place: a copy of the line would copy every job in it.
+            guard var next = waiting[runbook]?.popFirst() else { continue }
             next.cancellation = cancellation
             let work = next
-            waiting[runbook] = line.isEmpty ? nil : line
-            if !line.isEmpty { rotation.append(runbook) }
+            if waiting[runbook]?.isEmpty ?? true { waiting[runbook] = nil } else { rotation.append(runbook) }
             running[work.record.id] = work
             let runner = self.runner, workspace = self.workspace, store = self.store
             group.addTask {
@@ -616,6 +622,28 @@ public actor Host {
         guard unsyncedCompletions > 0 else { return }
         unsyncedCompletions = 0
         do { try store.sync(hostID: hostID, at: now()) } catch { log("could not sync the job store: \(error)") }
+    }
+
+    /// The same, on a thread of its own while the loop goes on: the disk's
+    /// wait (milliseconds here) must not hold up starting and booking jobs.
+    /// One sync at a time; completions meanwhile wait for the next.
+    private func syncCompletions(in group: inout DiscardingTaskGroup) {
+        guard unsyncedCompletions > 0, !syncing else { return }
+        unsyncedCompletions = 0
+        syncing = true
+        let store = self.store, hostID = self.hostID, at = now()
+        group.addTask {
+            let failure = await runOnThread { () -> String? in
+                do { try store.sync(hostID: hostID, at: at); return nil } catch { return "\(error)" }
+            }
+            await self.synced(failure: failure)
+        }
+    }
+
+    private func synced(failure: String?) {
+        syncing = false
+        if let failure { log("could not sync the job store: \(failure)") }
+        if unsyncedCompletions > 0 { wake.signal() }
     }
 
     /// Stops the running jobs that `runbook cancel` asked to stop. Called on

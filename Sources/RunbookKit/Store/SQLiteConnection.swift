@@ -16,12 +16,15 @@ final class SQLiteConnection: SQLDatabase, @unchecked Sendable {
     private var depth = 0
     let path: String
     var displayName: String { path }
+    /// The WAL, for syncing it outside `lock` (`WALFile`).
+    let wal: WALFile
 
     /// Opens (creating if needed) the database at `path` in WAL mode with
     /// full durability and a busy timeout long enough for several CLI
     /// processes and a host to share it.
     init(path: String) throws(StoreError) {
         self.path = path
+        wal = WALFile(path: path + "-wal")
         var pointer: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let result = sqlite3_open_v2(path, &pointer, flags, nil)

@@ -26,6 +26,18 @@ public final class SQLiteStore: SQLStore {
         try migrate()
     }
 
+    /// Makes every record written so far durable: the host's heartbeat is
+    /// written without waiting for the disk, then one sync of the WAL makes
+    /// it and every earlier commit written that way durable (what a `FULL`
+    /// commit does). The sync does not hold the connection (`WALFile`), so
+    /// other threads' statements go on meanwhile.
+    public func sync(hostID: String, at: Date) throws {
+        try sqlite.relaxed {
+            try sqlite.query("UPDATE hosts SET heartbeat_at = ?2 WHERE id = ?1", [.text(hostID), SQLValue(at)])
+        }
+        try sqlite.wal.sync()
+    }
+
     /// Applies the missing steps inside one write transaction, so two
     /// processes opening at once cannot both migrate.
     private func migrate() throws {
