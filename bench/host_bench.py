@@ -141,6 +141,29 @@ def apscheduler_lateness(minutes):
     scheduler.shutdown(wait=True)
     return late
 
+def bare_lateness(bursts, per_burst):
+    """The floor of the lateness test on this machine: the same probe run by
+    bash, `per_burst` of them started at once (posix_spawn, no runbook, no
+    sandbox, no record) at each of `bursts` whole seconds, as the 1,000
+    schedules fire about 17 at each second of the minute."""
+    work = tempfile.mkdtemp(prefix="runbook-bare-")
+    probe, starts = f"{work}/probe.sh", f"{work}/starts"
+    with open(probe, "w") as f:
+        f.write(f'echo "$$ $(date +%s.%N)" >> {starts}\n')
+    late = []
+    for _ in range(bursts):
+        intended = int(time.time()) + 1
+        time.sleep(max(0, intended - time.time()))
+        pids = [os.posix_spawn("/bin/bash", ["bash", probe], {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}) for _ in range(per_burst)]
+        for pid in pids:
+            os.waitpid(pid, 0)
+    with open(starts) as f:
+        for line in f:
+            at = float(line.split()[1])
+            late.append((at - int(at)) * 1000)
+    subprocess.run(["rm", "-rf", work])
+    return late
+
 def report(name, late):
     print(f"  {name:12} jobs={len(late):5}  p50={percentile(late, 0.5):7.1f} ms  p99={percentile(late, 0.99):7.1f} ms  max={max(late):7.1f} ms")
 
@@ -158,6 +181,8 @@ def main():
     late, rss, count = lateness(args.runbook, args.minutes, args.config.replace("\\n", "\n"))
     report("runbook", late)
     print(f"  runbook host peak RSS: {rss:.1f} MB; {count} jobs recorded")
+    report("bare bash", bare_lateness(30, 17))
+    print("  (bare bash: the same probe, 17 at once at each of 30 seconds, started directly: this machine's floor)")
     if not args.skip_apscheduler:
         aps = apscheduler_lateness(args.minutes)
         if aps:
