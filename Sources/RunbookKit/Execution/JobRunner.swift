@@ -21,9 +21,6 @@ public struct JobRunner: Sendable {
     /// runbook's own environment: where `env:` credential values come from
     /// (never passed to jobs as a whole).
     public var hostEnvironment: [String: String] = ProcessInfo.processInfo.environment
-    /// Where jobs' scratch directories come from when several jobs run in
-    /// one process (the host); nil makes and removes one per job.
-    public var scratchPool: ScratchPool? = nil
     /// The host's default limits and job user (`runbook.conf`).
     public var hostConfig = HostConfig()
     /// What the sandbox may use here. `Context.runner()` sets the detected
@@ -112,10 +109,10 @@ public struct JobRunner: Sendable {
         }
         if job.trigger == .test { for choice in credentials.choices { recorder.note(choice.description) } }
 
-        let scratch = scratchPool?.take() ?? workspace.scratch.appendingPathComponent(String(record.id.rawValue))
-        defer {
-            if let scratchPool { scratchPool.giveBack(scratch) } else { try? FileManager.default.removeItem(at: scratch) }
-        }
+        // Reused from an earlier job where one is idle (see ScratchPool).
+        let scratchPool = ScratchPool(directory: workspace.scratch)
+        let scratch = scratchPool.take(for: record.id)
+        defer { scratchPool.giveBack(scratch) }
         let run: SupervisedRun
         do {
             guard let hash = job.snapshot else { throw RunError("the job has no snapshot to run") }

@@ -115,7 +115,6 @@ public actor Host {
         self.store = store
         var runner = runner
         runner.syncEachCompletion = false
-        if runner.scratchPool == nil { runner.scratchPool = ScratchPool(directory: workspace.scratch) }
         self.runner = runner
         self.options = options
         self.log = log
@@ -183,7 +182,6 @@ public actor Host {
             }
         }
         syncCompletions()
-        runner.scratchPool?.removeAll()
         try? store.stopHost(id: hostID, at: now())
         publishFinal()
         log("stopped")

@@ -13,52 +13,57 @@ struct ScratchPoolTests {
         }
     }
 
-    @Test func aReturnedDirectoryComesBackEmpty() throws {
-        let root = try TemporaryRoot()
-        let pool = ScratchPool(directory: root.url.appendingPathComponent("scratch"))
-        let first = pool.take()
-        try prepare(first)
-        // What a job leaves: files, nested directories, a changed mode, a credentials directory.
-        try root.write("scratch/\(first.lastPathComponent)/home/.cache/x/y", Data("left".utf8))
-        try root.write("scratch/\(first.lastPathComponent)/tmp/t", Data("left".utf8))
-        try root.write("scratch/\(first.lastPathComponent)/credentials/KEY", Data("secret".utf8))
-        chmod(first.appendingPathComponent("home").path, 0o777)
-        pool.giveBack(first)
-
-        let second = pool.take()
-        #expect(second == first)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: second.path).sorted() == ["home", "tmp"])
-        #expect(try FileManager.default.contentsOfDirectory(atPath: second.appendingPathComponent("home").path).isEmpty)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: second.appendingPathComponent("tmp").path).isEmpty)
-        var info = stat()
-        #expect(stat(second.appendingPathComponent("home").path, &info) == 0 && info.st_mode & 0o7777 == 0o700)
-        pool.giveBack(second)
-        pool.removeAll()
-        #expect(!FileManager.default.fileExists(atPath: second.path))
+    func names(_ directory: URL) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
     }
 
-    @Test func aDirectoryWhoseHomeWasReplacedIsNotReused() throws {
+    @Test func aReturnedDirectoryComesBackEmptyUnderTheNextJobsName() throws {
         let root = try TemporaryRoot()
         let pool = ScratchPool(directory: root.url.appendingPathComponent("scratch"))
-        let scratch = pool.take()
+        let first = pool.take(for: JobID(rawValue: 7))
+        #expect(first.lastPathComponent == "7")
+        try prepare(first)
+        // What a job leaves: files, nested directories, a changed mode, a credentials directory.
+        try root.write("scratch/7/home/.cache/x/y", Data("left".utf8))
+        try root.write("scratch/7/tmp/t", Data("left".utf8))
+        try root.write("scratch/7/credentials/KEY", Data("secret".utf8))
+        chmod(first.appendingPathComponent("home").path, 0o777)
+        pool.giveBack(first)
+        #expect(try names(pool.directory) == ["idle-7"])
+
+        let second = pool.take(for: JobID(rawValue: 8))
+        #expect(second.lastPathComponent == "8")
+        #expect(try names(pool.directory) == ["8"])
+        #expect(try names(second) == ["home", "tmp"])
+        #expect(try names(second.appendingPathComponent("home")).isEmpty)
+        #expect(try names(second.appendingPathComponent("tmp")).isEmpty)
+        var info = stat()
+        #expect(stat(second.appendingPathComponent("home").path, &info) == 0 && info.st_mode & 0o7777 == 0o700)
+    }
+
+    @Test func aDirectoryWhoseHomeWasReplacedIsRemoved() throws {
+        let root = try TemporaryRoot()
+        let pool = ScratchPool(directory: root.url.appendingPathComponent("scratch"))
+        let scratch = pool.take(for: JobID(rawValue: 1))
         try prepare(scratch)
         let outside = root.url.appendingPathComponent("outside")
         try root.write("outside/keep", Data("keep".utf8))
         try FileManager.default.removeItem(at: scratch.appendingPathComponent("home"))
         try FileManager.default.createSymbolicLink(at: scratch.appendingPathComponent("home"), withDestinationURL: outside)
         pool.giveBack(scratch)
-        #expect(!FileManager.default.fileExists(atPath: scratch.path))
+        #expect(try names(pool.directory).isEmpty)
         #expect(FileManager.default.fileExists(atPath: outside.appendingPathComponent("keep").path))
-        #expect(pool.take() != scratch)
     }
 
-    @Test func aDeadHostsDirectoriesAreRemoved() throws {
+    @Test func anIdleDirectoryIsEmptiedBeforeUse() throws {
         let root = try TemporaryRoot()
-        let scratch = root.url.appendingPathComponent("scratch")
-        // A pid that cannot be running (above pid_max), and a job's own directory.
-        try root.write("scratch/host-999999999-1/home/x", Data())
-        try root.write("scratch/42/home/x", Data())
-        _ = ScratchPool(directory: scratch)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path) == ["42"])
+        let pool = ScratchPool(directory: root.url.appendingPathComponent("scratch"))
+        // Written into after it went idle.
+        try root.write("scratch/idle-3/home/planted", Data("x".utf8))
+        try root.write("scratch/idle-3/tmp/.keep", Data())
+        let scratch = pool.take(for: JobID(rawValue: 4))
+        // Emptied on the way in, so the job still starts with nothing.
+        #expect(!FileManager.default.fileExists(atPath: scratch.appendingPathComponent("home/planted").path))
+        #expect(try names(pool.directory).allSatisfy { !$0.hasPrefix("idle-") })
     }
 }
