@@ -77,7 +77,7 @@ struct LifecycleTests {
         }
         #expect(String(decoding: seen, as: UTF8.self) == "first\n")
         #expect(started.process.isRunning)
-        FileManager.default.createFile(atPath: gate.path, contents: nil)
+        #expect(FileManager.default.createFile(atPath: gate.path, contents: nil))
         seen.append(try handle.readToEnd() ?? Data())
         started.process.waitUntilExit()
         #expect(String(decoding: seen, as: UTF8.self) == "first\nsecond\n")

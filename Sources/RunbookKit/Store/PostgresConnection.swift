@@ -125,6 +125,7 @@ final class PostgresConnection: SQLDatabase, @unchecked Sendable {
     /// Commits inside `body` return before the server's WAL reaches its
     /// disk (`synchronous_commit = off`): a crash of the server can lose
     /// the last fraction of a second of them, never corrupt anything.
+    @discardableResult
     func relaxed<T>(_ body: () throws -> T) throws -> T {
         try lock.withLock { () throws -> T in
             guard depth == 0 else { return try body() }

@@ -51,6 +51,7 @@ protocol SQLDatabase: Sendable {
     func transaction<T>(_ body: () throws -> T) throws -> T
     /// Runs `body` with commits that need not wait for the disk (see
     /// `Store.relaxed`).
+    @discardableResult
     func relaxed<T>(_ body: () throws -> T) throws -> T
 }
 

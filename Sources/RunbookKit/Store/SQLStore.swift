@@ -23,6 +23,8 @@ extension SQLStore {
         try connection.transaction(body)
     }
 
+    @discardableResult
+
     public func relaxed<T>(_ body: () throws -> T) throws -> T {
         try connection.relaxed(body)
     }

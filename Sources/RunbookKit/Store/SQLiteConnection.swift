@@ -128,6 +128,7 @@ final class SQLiteConnection: SQLDatabase, @unchecked Sendable {
     /// the next commit at the default `FULL` syncs them with it. For
     /// records whose loss in a power failure costs nothing a later record
     /// does not restore.
+    @discardableResult
     func relaxed<T>(_ body: () throws -> T) throws -> T {
         try lock.withLock { () throws -> T in
             try execute("PRAGMA synchronous = NORMAL")

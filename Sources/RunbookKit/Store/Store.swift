@@ -25,6 +25,7 @@ public protocol Store: AnyObject, Sendable {
     /// Runs `body` with commits that survive a crash of runbook but may be
     /// lost in a power failure until the next ordinary commit (`sync`): for
     /// records a later one restores.
+    @discardableResult
     func relaxed<T>(_ body: () throws -> T) throws -> T
 
     // MARK: Revisions
