@@ -43,10 +43,12 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
-        // PostgreSQL's client library, for several hosts on one database.
+        // PostgreSQL's client library, for several hosts on one database:
+        // its header only. libpq itself is loaded with dlopen when a
+        // postgres:// store is opened (Store/LibPQ.swift), so no pkgConfig,
+        // whose libs would link it into every command.
         .systemLibrary(
             name: "CLibPQ",
-            pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
         .executableTarget(

@@ -16,6 +16,8 @@ import Foundation
 final class PostgresConnection: SQLDatabase, @unchecked Sendable {
     let url: DatabaseURL
     var displayName: String { url.description }
+    /// libpq's functions, loaded when the first connection is made.
+    private let pq: LibPQ
     private let lock = RecursiveLock()
     private var handle: OpaquePointer?
     private var depth = 0
@@ -27,43 +29,55 @@ final class PostgresConnection: SQLDatabase, @unchecked Sendable {
 
     static let maximumBackoff: TimeInterval = 4
 
-    /// Connects to `url`.
-    /// - Throws: `StoreError.unavailable` naming the URL (without its
-    ///   password) and libpq's reason: wrong password, no server, unknown host.
-    init(url: DatabaseURL) throws(StoreError) {
+    /// Connects to `url`, loading libpq first if this is the process's
+    /// first PostgreSQL connection.
+    /// - Parameters:
+    ///   - libraryName: the libpq to `dlopen`; tests name a missing one.
+    /// - Throws: `StoreError.open` when libpq cannot be loaded, naming the
+    ///   URL (without its password) and the package to install;
+    ///   `StoreError.unavailable` naming the URL and libpq's reason: wrong
+    ///   password, no server, unknown host.
+    init(url: DatabaseURL, libraryName: String = LibPQ.libraryName) throws(StoreError) {
         self.url = url
+        switch LibPQ.named(libraryName) {
+        case .success(let library): pq = library
+        case .failure(let failure):
+            throw StoreError(.open, "cannot open the database \(url): PostgreSQL's client library \(libraryName) is not installed or cannot be loaded (\(failure.reason)); install it (Debian/Ubuntu: apt install libpq5; Fedora/RHEL: dnf install libpq)")
+        }
         try lock.withLock { () throws(StoreError) in try connect() }
     }
 
-    deinit { if let handle { PQfinish(handle) } }
+    deinit { if let handle { pq.finish(handle) } }
 
     // MARK: Connecting
 
     private func connect() throws(StoreError) {
-        if let handle { PQfinish(handle) }
+        if let handle { pq.finish(handle) }
         handle = nil
         // Later keywords win: the URL's own connect_timeout overrides ours.
         let keywords = ["connect_timeout", "application_name", "dbname"]
         let values = ["5", "runbook", url.text]
         let connection = withCStrings(keywords) { keywordPointers in
-            withCStrings(values) { valuePointers in PQconnectdbParams(keywordPointers, valuePointers, 1) }
+            withCStrings(values) { valuePointers in pq.connectdbParams(keywordPointers, valuePointers, 1) }
         }
-        guard let connection, PQstatus(connection) == CONNECTION_OK else {
-            let reason = connection.map { Self.oneLine(String(cString: PQerrorMessage($0))) } ?? "out of memory"
-            if let connection { PQfinish(connection) }
+        guard let connection, pq.status(connection) == CONNECTION_OK else {
+            let reason = connection.map { Self.oneLine(pq.errorText($0)) } ?? "out of memory"
+            if let connection { pq.finish(connection) }
             lastFailure = reason
             backoff = min(Self.maximumBackoff, max(0.25, backoff * 2))
             retryAt = Date().addingTimeInterval(backoff)
             throw StoreError(.unavailable, "cannot connect to the database \(url): \(reason); check the URL and password, and that PostgreSQL runs and accepts connections from this machine")
         }
-        rb_pq_silence_notices(connection)
+        // Notices (NOTICE: relation already exists, skipping) would
+        // otherwise go to runbook's stderr.
+        _ = pq.setNoticeProcessor(connection, { _, _ in }, nil)
         handle = connection
         backoff = 0
     }
 
     /// The live connection, reconnecting when the backoff allows.
     private func live() throws(StoreError) -> OpaquePointer {
-        if let handle, PQstatus(handle) == CONNECTION_OK { return handle }
+        if let handle, pq.status(handle) == CONNECTION_OK { return handle }
         if depth > 0 {
             throw StoreError(.unavailable, "lost the connection to the database \(url) inside a transaction; it was rolled back")
         }
@@ -80,8 +94,8 @@ final class PostgresConnection: SQLDatabase, @unchecked Sendable {
     func execute(_ sql: String) throws(StoreError) {
         try lock.withLock { () throws(StoreError) in
             let connection = try live()
-            let result = PQexec(connection, sql)
-            defer { PQclear(result) }
+            let result = pq.exec(connection, sql)
+            defer { pq.clear(result) }
             try check(result, connection: connection)
         }
     }
@@ -93,11 +107,11 @@ final class PostgresConnection: SQLDatabase, @unchecked Sendable {
             let statement = numbered(sql)
             let texts: [String?] = parameters.map(Self.text(of:))
             let result = withOptionalCStrings(texts) { pointers in
-                PQexecParams(connection, statement, Int32(texts.count), nil, pointers, nil, nil, 0)
+                pq.execParams(connection, statement, Int32(texts.count), nil, pointers, nil, nil, 0)
             }
-            defer { PQclear(result) }
+            defer { pq.clear(result) }
             try check(result, connection: connection)
-            return Self.rows(of: result)
+            return rows(of: result)
         }
     }
 
@@ -116,7 +130,7 @@ final class PostgresConnection: SQLDatabase, @unchecked Sendable {
                 try execute("COMMIT")
                 return value
             } catch {
-                if let handle, PQstatus(handle) == CONNECTION_OK { PQclear(PQexec(handle, "ROLLBACK")) }
+                if let handle, pq.status(handle) == CONNECTION_OK { pq.clear(pq.exec(handle, "ROLLBACK")) }
                 throw error
             }
         }
@@ -130,7 +144,7 @@ final class PostgresConnection: SQLDatabase, @unchecked Sendable {
         try lock.withLock { () throws -> T in
             guard depth == 0 else { return try body() }
             try execute("SET synchronous_commit TO off")
-            defer { if let handle, PQstatus(handle) == CONNECTION_OK { PQclear(PQexec(handle, "SET synchronous_commit TO on")) } }
+            defer { if let handle, pq.status(handle) == CONNECTION_OK { pq.clear(pq.exec(handle, "SET synchronous_commit TO on")) } }
             return try body()
         }
     }
@@ -140,16 +154,16 @@ final class PostgresConnection: SQLDatabase, @unchecked Sendable {
     /// Throws the failure `result` reports; a lost connection is dropped so
     /// the next call connects again.
     private func check(_ result: OpaquePointer?, connection: OpaquePointer) throws(StoreError) {
-        let status = result.map(PQresultStatus) ?? PGRES_FATAL_ERROR
+        let status = result.map { pq.resultStatus($0) } ?? PGRES_FATAL_ERROR
         switch status {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY: return
         default: break
         }
-        let message = Self.oneLine(result.flatMap { PQresultErrorMessage($0) }.map { String(cString: $0) }
-            ?? String(cString: PQerrorMessage(connection)))
-        let state = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) }
-        if PQstatus(connection) != CONNECTION_OK || state?.hasPrefix("08") == true || state?.hasPrefix("57P") == true {
-            PQfinish(connection)
+        let message = Self.oneLine(result.flatMap { pq.resultErrorMessage($0) }.map { String(cString: $0) }
+            ?? pq.errorText(connection))
+        let state = result.flatMap { pq.resultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) }
+        if pq.status(connection) != CONNECTION_OK || state?.hasPrefix("08") == true || state?.hasPrefix("57P") == true {
+            pq.finish(connection)
             handle = nil
             lastFailure = message.isEmpty ? "connection lost" : message
             retryAt = Date()
@@ -165,17 +179,17 @@ final class PostgresConnection: SQLDatabase, @unchecked Sendable {
         }
     }
 
-    private static func rows(of result: OpaquePointer?) -> [SQLRow] {
+    private func rows(of result: OpaquePointer?) -> [SQLRow] {
         guard let result else { return [] }
-        let count = PQntuples(result), columns = PQnfields(result)
-        let types = (0..<columns).map { PQftype(result, $0) }
+        let count = pq.ntuples(result), columns = pq.nfields(result)
+        let types = (0..<columns).map { pq.ftype(result, $0) }
         var rows: [SQLRow] = []
         rows.reserveCapacity(Int(count))
         for row in 0..<count {
             var values: [SQLValue] = []
             values.reserveCapacity(Int(columns))
             for column in 0..<columns {
-                guard PQgetisnull(result, row, column) == 0, let raw = PQgetvalue(result, row, column) else {
+                guard pq.getisnull(result, row, column) == 0, let raw = pq.getvalue(result, row, column) else {
                     values.append(.null)
                     continue
                 }
@@ -187,7 +201,7 @@ final class PostgresConnection: SQLDatabase, @unchecked Sendable {
                 case 16: // bool
                     values.append(.integer(raw.pointee == CChar(UInt8(ascii: "t")) ? 1 : 0))
                 case 17: // bytea, in the hex output format
-                    values.append(.blob(hexDecoded(raw, length: Int(PQgetlength(result, row, column)))))
+                    values.append(.blob(Self.hexDecoded(raw, length: Int(pq.getlength(result, row, column)))))
                 default:
                     values.append(.text(String(cString: raw)))
                 }
