@@ -26,6 +26,22 @@ struct PostgresStoreTests {
         #expect(try DatabaseURL("postgres://db").replacingDatabase("x").text == "postgres://db/x")
     }
 
+    /// Without libpq installed, opening a postgres:// store is one line that
+    /// names the URL without its password and the package to install; the
+    /// process goes on (other stores still work).
+    @Test func missingLibPQIsAnErrorNotACrash() throws {
+        let url = try DatabaseURL("postgres://ops:s3cret@db.example/runbook")
+        let error = try #require(throws: StoreError.self) {
+            try PostgresConnection(url: url, libraryName: "libpq-runbook-test-missing.so.5")
+        }
+        #expect(error.code == .open)
+        #expect(error.message.hasPrefix("cannot open the database postgres://ops:***@db.example/runbook: "))
+        #expect(error.message.contains("libpq-runbook-test-missing.so.5"))
+        #expect(error.message.contains("apt install libpq5"))
+        #expect(error.message.contains("s3cret") == false)
+        #expect(error.message.contains("\n") == false)
+    }
+
     @Test func selection() throws {
         let state = URL(fileURLWithPath: "/srv/state")
         #expect(try StoreLocation.select(option: nil, environment: [:], stateDirectory: state) == .sqlite(path: "/srv/state/runbook.db"))
