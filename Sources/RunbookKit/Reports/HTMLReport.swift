@@ -201,13 +201,10 @@ public struct HTMLReport: Sendable {
         return html + "</section>\n"
     }
 
-    /// `2026-11-23 06:01 UTC`.
+    /// `2026-11-23 06:01 UTC` (no DateFormatter: the timeline stamps thousands of cells).
     static func stamp(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm 'UTC'"
-        return formatter.string(from: date)
+        let utc = Timestamp.utc(date)   // 2026-11-23T06:01:02.345Z
+        return utc.prefix(10) + " " + utc.dropFirst(11).prefix(5) + " UTC"
     }
 
     static let style = """
