@@ -1,6 +1,5 @@
 import Foundation
 import Glibc
-import CRunbookSpawn
 
 /// `runbook test` and `runbook run`: one job now, output live on the
 /// terminal, exit status the runbook's own.
@@ -122,16 +121,10 @@ enum JobLauncher {
         // Ctrl-C and SIGTERM cancel the job (TERM, grace, KILL) instead of
         // killing runbook and leaving the record unfinished.
         // `runbook cancel` from another terminal sends JobCancellation.requestSignal.
-        let signals: [Int32] = [SIGINT, SIGTERM, SIGHUP, JobCancellation.requestSignal]
-        var interruptFD: Int32 = -1
-        let installed = signals.withUnsafeBufferPointer { rb_signal_pipe($0.baseAddress, Int32($0.count), &interruptFD) }
-        defer {
-            _ = signals.withUnsafeBufferPointer { rb_signal_default($0.baseAddress, Int32($0.count)) }
-            // A cancel that arrives as the job ends must not kill runbook.
-            signal(JobCancellation.requestSignal, SIG_IGN)
-        }
+        let signals = SignalPipe(catching: [SIGINT, SIGTERM, SIGHUP, JobCancellation.requestSignal])
+        defer { signals.restore() }
         let runner = try context.runner()
-        let record = try runner.run(request, interruptFD: installed == 0 ? interruptFD : nil)
+        let record = try runner.run(request, interruptFD: signals.descriptor)
         let took = record.duration(now: context.now()).map(formatElapsed) ?? "-"
         console.err("runbook: job #\(record.id) \(record.status.rawValue) in \(took) (\(record.reason ?? ""))")
         return JobRunner.exitCode(of: record)
