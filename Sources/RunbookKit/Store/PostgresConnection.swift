@@ -20,7 +20,7 @@ final class PostgresConnection: SQLDatabase, @unchecked Sendable {
     private let pq: LibPQ
     private let lock = RecursiveLock()
     private var handle: OpaquePointer?
-    private var depth = 0
+    private let transactions = TransactionNesting()
     private var backoff: TimeInterval = 0
     private var retryAt = Date.distantPast
     private var lastFailure = ""
@@ -78,7 +78,7 @@ final class PostgresConnection: SQLDatabase, @unchecked Sendable {
     /// The live connection, reconnecting when the backoff allows.
     private func live() throws(StoreError) -> OpaquePointer {
         if let handle, pq.status(handle) == CONNECTION_OK { return handle }
-        if depth > 0 {
+        if transactions.depth > 0 {
             throw StoreError(.unavailable, "lost the connection to the database \(url) inside a transaction; it was rolled back")
         }
         if Date() < retryAt {
@@ -117,22 +117,9 @@ final class PostgresConnection: SQLDatabase, @unchecked Sendable {
 
     func transaction<T>(_ body: () throws -> T) throws -> T {
         try lock.withLock { () throws -> T in
-            if depth > 0 {
-                depth += 1
-                defer { depth -= 1 }
-                return try body()
-            }
-            try execute("BEGIN")
-            depth = 1
-            defer { depth = 0 }
-            do {
-                let value = try body()
-                try execute("COMMIT")
-                return value
-            } catch {
+            try transactions.run(begin: { try execute("BEGIN") }, commit: { try execute("COMMIT") }, rollback: {
                 if let handle, pq.status(handle) == CONNECTION_OK { pq.clear(pq.exec(handle, "ROLLBACK")) }
-                throw error
-            }
+            }, body)
         }
     }
 
@@ -142,7 +129,7 @@ final class PostgresConnection: SQLDatabase, @unchecked Sendable {
     @discardableResult
     func relaxed<T>(_ body: () throws -> T) throws -> T {
         try lock.withLock { () throws -> T in
-            guard depth == 0 else { return try body() }
+            guard transactions.depth == 0 else { return try body() }
             try execute("SET synchronous_commit TO off")
             defer { if let handle, pq.status(handle) == CONNECTION_OK { pq.clear(pq.exec(handle, "SET synchronous_commit TO on")) } }
             return try body()

@@ -72,3 +72,31 @@ final class RecursiveLock: @unchecked Sendable {
         return try body()
     }
 }
+
+/// The transaction a connection has open: the outermost `run` begins and
+/// commits it (or rolls it back when `body` throws); a `run` inside it
+/// joins it. Both connections keep one, touched only under their lock.
+final class TransactionNesting: @unchecked Sendable {
+    // Invariant: used only while the owning connection's lock is held.
+    /// Transactions open, the outermost included; 0 when none is.
+    private(set) var depth = 0
+
+    func run<T>(begin: () throws -> Void, commit: () throws -> Void, rollback: () -> Void, _ body: () throws -> T) throws -> T {
+        if depth > 0 {
+            depth += 1
+            defer { depth -= 1 }
+            return try body()
+        }
+        try begin()
+        depth = 1
+        defer { depth = 0 }
+        do {
+            let value = try body()
+            try commit()
+            return value
+        } catch {
+            rollback()
+            throw error
+        }
+    }
+}

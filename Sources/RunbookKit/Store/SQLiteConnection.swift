@@ -12,8 +12,7 @@ import Foundation
 final class SQLiteConnection: SQLDatabase, @unchecked Sendable {
     private let handle: OpaquePointer
     private let lock = RecursiveLock()
-    /// Transactions open on this connection (only touched under `lock`).
-    private var depth = 0
+    private let transactions = TransactionNesting()
     let path: String
     var displayName: String { path }
     /// The WAL, for syncing it outside `lock` (`WALFile`).
@@ -142,22 +141,8 @@ final class SQLiteConnection: SQLDatabase, @unchecked Sendable {
     /// transaction begun inside another joins it.
     func transaction<T>(_ body: () throws -> T) throws -> T {
         try lock.withLock { () throws -> T in
-            if depth > 0 {
-                depth += 1
-                defer { depth -= 1 }
-                return try body()
-            }
-            try execute("BEGIN IMMEDIATE")
-            depth = 1
-            defer { depth = 0 }
-            do {
-                let value = try body()
-                try execute("COMMIT")
-                return value
-            } catch {
-                try? execute("ROLLBACK")
-                throw error
-            }
+            try transactions.run(begin: { try execute("BEGIN IMMEDIATE") }, commit: { try execute("COMMIT") },
+                                 rollback: { try? execute("ROLLBACK") }, body)
         }
     }
 
