@@ -314,18 +314,7 @@ struct SecretMaskerTests {
             var line: [UInt8] = []
             while line.count < 120 { line += pieces.randomElement(using: &generator)!.utf8 }
             let expected = masker.mask(line: line)
-            var carry: [UInt8] = []
-            var out: [UInt8] = []
-            var position = 0
-            while position < line.count {
-                let size = Int.random(in: 1...30, using: &generator)
-                carry += line[position..<min(line.count, position + size)]
-                position += size
-                let (masked, consumed) = masker.maskPartial(carry[...])
-                out += masked
-                carry.removeFirst(consumed)
-            }
-            out += masker.mask(line: carry)
+            let out = maskInPieces(line, with: masker, upTo: 30, using: &generator)
             #expect(out == expected, "\(String(decoding: line, as: UTF8.self))")
         }
     }
@@ -355,20 +344,27 @@ struct SecretMaskerTests {
             let line = fuzz.line(length: Int.random(in: 0...600, using: &fuzz.generator))
             let expected = naive.mask(line)
             #expect(masker.mask(line: line) == expected, "\(fuzz.secrets) in \(String(decoding: line, as: UTF8.self))")
-            var carry: [UInt8] = []
-            var out: [UInt8] = []
-            var position = 0
-            while position < line.count {
-                let size = Int.random(in: 1...80, using: &fuzz.generator)
-                carry += line[position..<min(line.count, position + size)]
-                position += size
-                let (masked, consumed) = masker.maskPartial(carry[...])
-                out += masked
-                carry.removeFirst(consumed)
-            }
-            out += masker.mask(line: carry)
+            let out = maskInPieces(line, with: masker, upTo: 80, using: &fuzz.generator)
             #expect(out == expected, "\(fuzz.secrets) in \(String(decoding: line, as: UTF8.self)), cut")
         }
+    }
+
+    /// Masks `line` fed in random pieces of 1 to `longest` bytes, as the
+    /// recorder feeds a line that arrives over several reads.
+    func maskInPieces(_ line: [UInt8], with masker: SecretMasker, upTo longest: Int,
+                      using generator: inout some RandomNumberGenerator) -> [UInt8] {
+        var carry: [UInt8] = []
+        var out: [UInt8] = []
+        var position = 0
+        while position < line.count {
+            let size = Int.random(in: 1...longest, using: &generator)
+            carry += line[position..<min(line.count, position + size)]
+            position += size
+            let (masked, consumed) = masker.maskPartial(carry[...])
+            out += masked
+            carry.removeFirst(consumed)
+        }
+        return out + masker.mask(line: carry)
     }
 
     @Test("text masking keeps line ends")
