@@ -48,9 +48,7 @@ struct OverviewCommand: Command {
         } else {
             var table = Table("RUNBOOK", "RUNS", "OK", "FAILED", "RATE", "P50", "P95", "NOT RUN", "NEXT RUN", "LAST FAILURE")
             for figures in overview.runbooks {
-                let failed = figures.failed == 0 ? "0" : palette.red("\(figures.failed)") + " (" + Overview.failureStatuses
-                    .compactMap { status in figures.failures[status].map { "\(status.rawValue) \($0)" } }
-                    .joined(separator: ", ") + ")"
+                let failed = figures.failed == 0 ? "0" : palette.red("\(figures.failed)") + " (\(figures.failureSummary))"
                 let rate = figures.successRate.map { rate -> String in
                     let text = String(format: "%.1f%%", rate * 100)
                     return rate >= 0.999 ? palette.green(text) : rate < 0.9 ? palette.red(text) : palette.yellow(text)

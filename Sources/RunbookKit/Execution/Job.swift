@@ -27,6 +27,11 @@ public enum JobStatus: String, Sendable, Codable, CaseIterable {
 
     /// True once the job can change no more.
     public var isFinal: Bool { self != .queued && self != .running }
+
+    /// The statuses of a job that ran and did not do its work. `cancelled`
+    /// (someone chose to stop it), `skipped` and `missed` (a policy chose not
+    /// to run it) are not failures.
+    public static let failures: [JobStatus] = [.failed, .timedOut, .limitExceeded, .interrupted]
 }
 
 /// What started a job.

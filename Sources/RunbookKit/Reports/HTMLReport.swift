@@ -31,7 +31,7 @@ public struct HTMLReport: Sendable {
         let since = now.addingTimeInterval(-Double(window))
         let samples = try store.jobSamples(since: since)
         let overview = try Overview.build(store: store, workspace: workspace, since: since, now: now, samples: samples)
-        let failed = try store.jobs(JobFilter(since: since, limit: failureCount).with(statuses: Overview.failureStatuses))
+        let failed = try store.jobs(JobFilter(since: since, limit: failureCount).with(statuses: JobStatus.failures))
         let failures = failed.map { job in
             Failure(job: job, tail: (try? JobLog(file: workspace.logs.appendingPathComponent("\(job.id.rawValue).log")).tail(20)) ?? [])
         }
@@ -89,8 +89,7 @@ public struct HTMLReport: Sendable {
     private func overviewTable(_ runbooks: [RunbookFigures]) -> String {
         var rows = ""
         for figures in runbooks {
-            let failed = figures.failed == 0 ? "0" : "\(figures.failed) <small>(" + Overview.failureStatuses
-                .compactMap { status in figures.failures[status].map { "\(status.rawValue) \($0)" } }.joined(separator: ", ") + ")</small>"
+            let failed = figures.failed == 0 ? "0" : "\(figures.failed) <small>(\(figures.failureSummary))</small>"
             let rate = figures.successRate.map { String(format: "%.1f%%", $0 * 100) } ?? "–"
             let rateClass = figures.successRate.map { $0 >= 0.999 ? "ok" : $0 < 0.9 ? "bad" : "warn" } ?? ""
             let last = figures.lastFailure.map { failure in
@@ -133,7 +132,7 @@ public struct HTMLReport: Sendable {
             let bucket = min(Self.buckets - 1, max(0, Int((sample.queuedAt.timeIntervalSince1970 - start) / span * Double(Self.buckets))))
             var cell = cells[sample.runbook, default: [:]][bucket] ?? (0, 0, 0)
             cell.total += 1
-            if Overview.failureStatuses.contains(sample.status) { cell.failed += 1 }
+            if JobStatus.failures.contains(sample.status) { cell.failed += 1 }
             if [.cancelled, .skipped, .missed].contains(sample.status) { cell.other += 1 }
             cells[sample.runbook, default: [:]][bucket] = cell
         }

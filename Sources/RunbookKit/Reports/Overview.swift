@@ -16,11 +16,6 @@ public struct Overview: Sendable, Encodable {
         case generatedAt = "generated_at"
     }
 
-    /// The statuses counted as failures: the job ran and did not do its work.
-    /// `cancelled` (someone chose to stop it), `skipped` and `missed` (a
-    /// policy chose not to run it) are counted apart.
-    public static let failureStatuses: [JobStatus] = [.failed, .timedOut, .limitExceeded, .interrupted]
-
     /// Builds the overview of the jobs queued since `since`.
     /// - Parameter samples: the window's jobs, if the caller already read them.
     public static func build(store: any Store, workspace: Workspace, since: Date, now: Date,
@@ -34,7 +29,7 @@ public struct Overview: Sendable, Encodable {
             figures[name] = RunbookFigures(runbook: name)
         }
         for (name, _) in figures {
-            if let failure = try store.latestJob(of: name, statuses: failureStatuses) {
+            if let failure = try store.latestJob(of: name, statuses: JobStatus.failures) {
                 let log = JobLog(file: workspace.logs.appendingPathComponent("\(failure.id.rawValue).log"))
                 let firstError = (try? log.firstLine(of: .stderr))?.text
                 figures[name]?.lastFailure = .init(job: failure.id, status: failure.status, at: failure.endedAt ?? failure.queuedAt,
@@ -110,6 +105,11 @@ public struct RunbookFigures: Sendable, Encodable, Equatable {
     }
 
     public var failed: Int { failures.values.reduce(0, +) }
+
+    /// `timed-out 2, failed 1`: the failures by status, in `JobStatus.failures` order.
+    public var failureSummary: String {
+        JobStatus.failures.compactMap { status in failures[status].map { "\(status.rawValue) \($0)" } }.joined(separator: ", ")
+    }
 
     /// Succeeded over succeeded and failed; nil when nothing ran.
     public var successRate: Double? {

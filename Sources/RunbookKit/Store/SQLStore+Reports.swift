@@ -98,9 +98,7 @@ extension SQLStore {
     /// job, nor the runbook's latest failure.
     public func expiredJobs(of runbook: String, keep: Int?, after: Date?) throws -> [JobID] {
         guard keep != nil || after != nil else { return [] }
-        let latestFailure = try connection.query("""
-            SELECT MAX(id) FROM jobs WHERE runbook = ?1 AND status IN ('failed', 'timed-out', 'limit-exceeded', 'interrupted')
-            """, [.text(runbook)]).first?[0].int64 ?? -1
+        let latestFailure = try latestJob(of: runbook, statuses: JobStatus.failures)?.id.rawValue ?? -1
         // Only the parameters a condition uses: PostgreSQL must know each one's type.
         var conditions: [String] = []
         var parameters: [SQLValue] = [.text(runbook), .integer(latestFailure)]
