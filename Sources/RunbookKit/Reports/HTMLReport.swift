@@ -40,7 +40,7 @@ public struct HTMLReport: Sendable {
 
     /// Writes the page to `file` atomically.
     public func write(to file: URL) throws {
-        try HostMetrics.write(render(), to: file)
+        do { try AtomicFile.write(Data(render().utf8), to: file) } catch { throw RunError("cannot write \(file.path): \(error)") }
     }
 
     public func render() -> String {

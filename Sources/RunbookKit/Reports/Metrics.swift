@@ -94,14 +94,7 @@ public struct HostMetrics: Sendable {
     /// Writes `text` to `file` atomically (a temporary file renamed over
     /// it), so a collector never reads half a file.
     public static func write(_ text: String, to file: URL) throws {
-        let temporary = file.deletingLastPathComponent().appendingPathComponent(".\(file.lastPathComponent).\(getpid()).tmp")
-        do {
-            try Data(text.utf8).write(to: temporary)
-            guard rename(temporary.path, file.path) == 0 else { throw RunError("cannot rename onto \(file.path): \(Errno.current)") }
-        } catch {
-            unlink(temporary.path)
-            throw RunError("cannot write \(file.path): \(error)")
-        }
+        do { try AtomicFile.write(Data(text.utf8), to: file) } catch { throw RunError("cannot write \(file.path): \(error)") }
     }
 }
 

@@ -172,14 +172,6 @@ public struct RevisionLedger: Sendable {
     /// Writes `data` to `url` through a temporary file and a rename, keeping
     /// the old file's permissions.
     private func writeAtomically(_ data: Data, to url: URL) throws {
-        let mode = (try? FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions] as? NSNumber)?.int16Value
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
-        try data.write(to: temporary)
-        if let mode { try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: temporary.path) }
-        guard rename(temporary.path, url.path) == 0 else {
-            let error = Errno.current
-            try? FileManager.default.removeItem(at: temporary)
-            throw RunError("cannot write \(workspace.display(url)): \(error)")
-        }
+        do { try AtomicFile.write(data, to: url) } catch { throw RunError("cannot write \(workspace.display(url)): \(error)") }
     }
 }

@@ -23,14 +23,10 @@ public struct SnapshotStore: Sendable {
         let target = file(for: hash)
         if FileManager.default.fileExists(atPath: target.path) { return hash }
         try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-        // A name of its own: jobs starting at once on several threads may
-        // fetch the same revision from a shared database together.
-        let temporary = target.deletingLastPathComponent().appendingPathComponent(".\(hash).\(getpid()).\(UInt64.random(in: 0...UInt64.max)).tmp")
-        try data.write(to: temporary)
-        try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: temporary.path)
-        guard rename(temporary.path, target.path) == 0 else {
-            let error = Errno.current
-            try? FileManager.default.removeItem(at: temporary)
+        // Jobs starting at once on several threads may fetch the same
+        // revision from a shared database together: AtomicFile's temporary
+        // names are their own.
+        do { try AtomicFile.write(data, to: target, mode: 0o444) } catch {
             throw RunError("cannot store a snapshot in \(directory.path): \(error)")
         }
         return hash
