@@ -11,7 +11,10 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/prctl.h>
@@ -440,4 +443,17 @@ int rb_signal_default(const int *signals, int count) {
 
 int rb_pipe(int fds[2]) {
     return pipe2(fds, O_CLOEXEC) == 0 ? 0 : errno;
+}
+
+int rb_poll(struct pollfd *fds, unsigned long count, long long nanoseconds) {
+    struct timespec timeout = { (time_t)(nanoseconds / 1000000000LL), (long)(nanoseconds % 1000000000LL) };
+    return ppoll(fds, (nfds_t)count, nanoseconds < 0 ? NULL : &timeout, NULL);
+}
+
+int rb_eventfd(void) {
+    return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+}
+
+int rb_lower_thread_priority(int nice) {
+    return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice) == 0 ? 0 : errno;
 }

@@ -19,7 +19,13 @@
  * process has already confined it (namespaces, mounts, cgroups, seccomp,
  * user) before executing it, and the job inherits all of that.
  *
- * Usage: runbook-init -p OWNER_PID [-l RESOURCE=SOFT[:HARD]]... -- PATH ARG0 ARG...
+ * Usage: runbook-init -p OWNER_PID [-g] [-l RESOURCE=SOFT[:HARD]]... -- PATH ARG0 ARG...
+ * With -g, descriptor 4 is the start gate: everything is ready (namespaces,
+ * mounts, cgroups, this process), but the job starts only once one byte
+ * arrives on it. The host readies a scheduled job this way a moment before
+ * its instant and opens the gate at the instant, so the instant costs only
+ * the job's own exec. Should the gate close without a byte, or a signal
+ * arrive first, the job never starts: "not-started" is reported instead.
  * Descriptor 3 is the status channel. It receives "started PID" once the job
  * runs (PID is also the job's process group, so the owner can kill the group
  * itself should this init ever die first), and one line at the end:
@@ -42,6 +48,7 @@
 #include <unistd.h>
 
 #define STATUS_FD 3
+#define GATE_FD 4
 
 /*
  * Every job pays for this program's start, so it stays small: no stdio on
@@ -136,6 +143,32 @@ static void report_status(int status) {
 
 struct limit { int resource; rlim_t soft, hard; };
 
+/* Waits at the start gate (-g): returns 1 when the job may start, 0 when it
+ * must not (the gate closed without a byte, or a signal came first: the
+ * owner's death, a cancellation). Signals are already blocked and arrive
+ * on `signals`; SIGCHLD cannot, as nothing has been started yet. */
+static int wait_at_gate(int signals) {
+    for (;;) {
+        struct pollfd watched[2] = { { GATE_FD, POLLIN, 0 }, { signals, POLLIN, 0 } };
+        if (poll(watched, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            return 0;
+        }
+        if (watched[1].revents & POLLIN) {
+            struct signalfd_siginfo info;
+            if (read(signals, &info, sizeof info) == (ssize_t)sizeof info && info.ssi_signo == SIGCHLD) continue;
+            return 0;
+        }
+        if (watched[0].revents) {
+            char byte;
+            ssize_t got = read(GATE_FD, &byte, 1);
+            if (got < 0 && errno == EINTR) continue;
+            close(GATE_FD);
+            return got == 1;
+        }
+    }
+}
+
 /* The vfork child: its own frame, below main's, so that nothing it writes
  * lands in a variable the parent reads once it resumes. System calls only. */
 __attribute__((noinline, noreturn))
@@ -158,6 +191,7 @@ static void start_job(const char *path, char **job_argv, const struct limit *lim
 
 int main(int argc, char **argv) {
     pid_t owner = 0;
+    int gated = 0;
     struct limit limits[16];
     int limit_count = 0;
     int index = 1;
@@ -165,6 +199,8 @@ int main(int argc, char **argv) {
         if (strcmp(argv[index], "--") == 0) { index++; break; }
         if (strcmp(argv[index], "-p") == 0 && index + 1 < argc) {
             owner = (pid_t)atol(argv[++index]);
+        } else if (strcmp(argv[index], "-g") == 0) {
+            gated = 1;
         } else if (strcmp(argv[index], "-l") == 0 && index + 1 < argc && limit_count < 16) {
             char *spec = argv[++index];
             char *equals = strchr(spec, '=');
@@ -184,14 +220,15 @@ int main(int argc, char **argv) {
         }
     }
     if (index + 1 >= argc) {
-        fprintf(stderr, "usage: runbook-init -p OWNER_PID [-l RESOURCE=VALUE]... -- PATH ARG0 [ARG...]\n");
+        fprintf(stderr, "usage: runbook-init -p OWNER_PID [-g] [-l RESOURCE=VALUE]... -- PATH ARG0 [ARG...]\n");
         return 125;
     }
     const char *path = argv[index];
     char **job_argv = &argv[index + 1];
 
-    /* The status channel must not leak into the job. */
+    /* The status channel and the gate must not leak into the job. */
     fcntl(STATUS_FD, F_SETFD, FD_CLOEXEC);
+    if (gated) fcntl(GATE_FD, F_SETFD, FD_CLOEXEC);
 
     /* Die with the owner; if it is already gone, do not start at all. As
      * pid 1 of the job's PID namespace (the sandbox), the owner is outside
@@ -216,6 +253,10 @@ int main(int argc, char **argv) {
     sigprocmask(SIG_BLOCK, &handled, &previous);
     int signals = signalfd(-1, &handled, SFD_CLOEXEC);
     if (signals < 0) { perror("runbook-init: signalfd"); return 125; }
+    if (gated && !wait_at_gate(signals)) {
+        report("not-started", 0, NULL);
+        return 125;
+    }
 
     /* vfork: the child shares this process's memory until it execs, so
      * nothing is copied and no page of this one is faulted in again
@@ -271,5 +312,8 @@ int main(int argc, char **argv) {
         }
     }
     report_status(job_status);
+    /* The job is over and reported. What is left is this process's exit,
+     * which tears down the job's namespaces: let other jobs' starts go first. */
+    setpriority(PRIO_PROCESS, 0, 10);
     return 0;
 }

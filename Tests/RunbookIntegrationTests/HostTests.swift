@@ -263,4 +263,75 @@ struct HostTests {
         #expect((job["reason"] as? String)?.contains("grace period") == true)
         #expect(eventually(within: 2) { processes(containing: marker).isEmpty })
     }
+
+    /// The probe of the readied-job tests: the job's id and the instant its
+    /// program ran its first command (bash's own clock, no second process).
+    static let probe = "echo \"$RUNBOOK_JOB_ID $EPOCHREALTIME\" >> \"$RUNBOOK_DATA/starts\"\n"
+
+    static func starts(_ root: RunbookProcess.Root, runbook: String) -> [JobID: Double] {
+        let text = (try? root.read(".runbook/data/\(runbook)/starts")) ?? ""
+        var starts: [JobID: Double] = [:]
+        for line in text.split(separator: "\n") {
+            let words = line.split(separator: " ")
+            if words.count == 2, let id = Int64(words[0]), let at = Double(words[1]) { starts[JobID(rawValue: id)] = at }
+        }
+        return starts
+    }
+
+    static func store(_ root: RunbookProcess.Root) throws -> SQLiteStore {
+        try SQLiteStore(path: root.url.appendingPathComponent(".runbook/runbook.db").path)
+    }
+
+    @Test func scheduledJobsAreReadiedAheadAndStartAtTheirInstant() throws {
+        let root = try Self.root(runbook: "probe", script: Self.probe, schedule: "every = 1 seconds\n")
+        let serve = Serve(root, ["--ready-ahead", "600"])
+        #expect(eventually { Self.starts(root, runbook: "probe").count >= 5 })
+        serve.stop()
+        let store = try Self.store(root)
+        let starts = Self.starts(root, runbook: "probe")
+        for (id, at) in starts.sorted(by: { $0.key < $1.key }).dropFirst() {
+            let job = try #require(try store.job(id))
+            let slot = try #require(job.slot).timeIntervalSince1970
+            let started = try #require(job.startedAt).timeIntervalSince1970
+            // Recorded and readied ahead; the program never starts before its instant.
+            #expect(job.queuedAt.timeIntervalSince1970 < slot, "job #\(id) was not readied ahead of its slot")
+            #expect(at >= slot, "job #\(id) ran \(slot - at) s before its slot")
+            #expect(at < slot + 1, "job #\(id) ran \(at - slot) s after its slot")
+            #expect(started >= slot && started <= at, "job #\(id): started_at \(started), slot \(slot), ran at \(at)")
+        }
+    }
+
+    /// A job readied ahead that is cancelled before its instant (by the
+    /// host stopping, or by `runbook cancel`) never runs, and has no start time.
+    @Test(arguments: ["sigterm", "cancel"])
+    func aReadiedJobStoppedBeforeItsInstantNeverRuns(how: String) throws {
+        let root = try Self.root(runbook: "probe", script: Self.probe, schedule: "every = 5 seconds\n")
+        let serve = Serve(root, ["--ready-ahead", "4500"])
+        let store = try Self.store(root)
+        // A job that is recorded running (readied) but whose program has not run.
+        var held: JobRecord?
+        #expect(try eventually {
+            let starts = Self.starts(root, runbook: "probe")
+            held = try store.jobs(JobFilter(runbook: "probe", status: .running, limit: 1)).first { job in
+                starts[job.id] == nil && (job.startedAt.map { $0.timeIntervalSinceNow > 1 } ?? false)
+            }
+            return held != nil
+        })
+        let job = try #require(held)
+        if how == "sigterm" {
+            serve.stop()
+        } else {
+            #expect(try root.run("cancel", String(job.id.rawValue)).status == 0)
+        }
+        let ended = try #require(try store.job(job.id))
+        #expect(ended.status == .cancelled)
+        #expect(ended.startedAt == nil)
+        #expect(ended.reason?.contains(how == "sigterm" ? "before the job started" : "runbook cancel") == true, "\(ended.reason ?? "")")
+        if how == "cancel" {
+            // The host goes on: the next slot runs.
+            #expect(eventually { !Self.starts(root, runbook: "probe").isEmpty })
+            serve.stop()
+        }
+        #expect(Self.starts(root, runbook: "probe")[job.id] == nil, "job #\(job.id) ran after all")
+    }
 }

@@ -141,6 +141,24 @@ int rb_seccomp_supported(void);
 /* pipe2(2) with O_CLOEXEC: both ends close-on-exec. */
 int rb_pipe(int fds[2]);
 
+/*
+ * poll(2) with a timeout in nanoseconds (ppoll, which Swift's Glibc module
+ * does not declare): a job held for its instant starts on time, not at the
+ * next millisecond. Returns poll's result; -1 with errno set on failure.
+ */
+struct pollfd;
+int rb_poll(struct pollfd *fds, unsigned long count, long long nanoseconds);
+
+/*
+ * Lowers the calling thread's scheduling priority to `nice` (setpriority on
+ * its thread id: on Linux, niceness is per thread). For a job's bookkeeping
+ * after its processes end, so it yields to other jobs' starts.
+ */
+int rb_lower_thread_priority(int nice);
+
+/* A non-blocking, close-on-exec eventfd (Glibc's module lacks it); -1 and errno on failure. */
+int rb_eventfd(void);
+
 #ifdef __cplusplus
 }
 #endif

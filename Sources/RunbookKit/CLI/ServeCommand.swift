@@ -5,7 +5,7 @@ import Glibc
 struct ServeCommand: Command {
     static let name = "serve"
     static let summary = "the host: fire schedules until stopped"
-    static let usage = "runbook serve [--max-concurrent N] [--grace DURATION] [--lease DURATION] [--metrics FILE] [--report FILE [--report-since DURATION]]"
+    static let usage = "runbook serve [--max-concurrent N] [--ready-ahead MS] [--grace DURATION] [--lease DURATION] [--metrics FILE] [--report FILE [--report-since DURATION]]"
     static let help = """
         Runs the job service in the foreground: fires every enabled schedule of
         a published runbook at its instants, exactly once per slot (each slot
@@ -18,6 +18,15 @@ struct ServeCommand: Command {
         firing; a deleted one stops. Published revisions are read when each
         job starts. Jobs left running by a host that died are marked
         interrupted at start, and catch-up covers the slots it missed.
+
+        A scheduled job is readied a moment before its instant (250 ms by
+        default): its slot is claimed and recorded, its sandbox and first
+        process made, and held; at the instant only the runbook's own program
+        starts. A job of a schedule that still has one running is readied at
+        its instant instead, so its overlap policy and RUNBOOK_LAST_SUCCESS
+        see the earlier one's end. `runbook jobs` shows a readied job as
+        running, started at its instant; one cancelled before its instant
+        never starts and has no start time.
 
         SIGTERM or SIGINT: no more slots fire; running jobs get the grace
         period, then are stopped and recorded cancelled. Events are written to
@@ -40,6 +49,8 @@ struct ServeCommand: Command {
 
         Options:
           --max-concurrent N        jobs running at once (default: cores x 4)
+          --ready-ahead MS          ready scheduled jobs this many milliseconds before
+                                    their instant (default 250; 0: at the instant)
           --grace DURATION          time running jobs get after SIGTERM (default 30s)
           --lease DURATION          how long this host's jobs stay its own without a
                                     heartbeat (default 30s; it beats every third of it)
@@ -60,6 +71,10 @@ struct ServeCommand: Command {
 
     init(_ scanner: inout ArgumentScanner) throws(UsageError) {
         if let count = try scanner.integer("--max-concurrent", minimum: 1) { options.maxConcurrent = count }
+        if let milliseconds = try scanner.integer("--ready-ahead", minimum: 0) {
+            guard milliseconds <= 60_000 else { throw UsageError("--ready-ahead: at most 60000 ms (a minute)") }
+            options.readyAhead = Double(milliseconds) / 1000
+        }
         if let grace = try scanner.value("--grace") {
             do { options.grace = try DurationText.seconds(grace) } catch { throw UsageError("--grace: \(error.message)") }
         }

@@ -1,3 +1,4 @@
+import CRunbookSpawn
 import Foundation
 import Glibc
 
@@ -48,9 +49,15 @@ public struct JobRunner: Sendable {
         public var echo: (@Sendable (LogStream, ArraySlice<UInt8>) -> Void)?
         /// Called once the record exists, before the process starts.
         public var onStart: (@Sendable (JobRecord) -> Void)? = nil
-        /// A record already `queued` for this job (by the host); it is moved
-        /// to `running` instead of a new record being written.
+        /// A record already `queued` for this job (by the host). Such a job
+        /// is readied and held at its start gate (`HeldStart`) until
+        /// `startAt` and a place among `places`; its record moves to
+        /// `running` just before the gate opens.
         public var queued: JobRecord? = nil
+        /// When a queued job's program is to start (nil: as soon as it can).
+        public var startAt: Date? = nil
+        /// The places a queued job must hold one of to run (nil: no limit).
+        public var places: JobPlaces? = nil
         /// Lets another thread stop the job with a reason of its own.
         public var cancellation: JobCancellation? = nil
         /// More variables for the job (the failed job of an on-failure run).
@@ -81,8 +88,11 @@ public struct JobRunner: Sendable {
         let lastSuccess = try lastSuccess(of: job)
         let record: JobRecord
         if let queued = request.queued {
+            // Marked running now, as it is readied (a job cancelled while
+            // queued is not, and never starts); its start time is the
+            // instant its program is let go, corrected below if that was later.
             guard let running = try store.markRunning(queued.id, revision: job.revision, snapshot: job.snapshot, ownerPID: Int(getpid()),
-                                                      ownerStart: ProcessIdentity.current, at: now()) else {
+                                                      ownerStart: ProcessIdentity.current, at: max(now(), request.startAt ?? .distantPast)) else {
                 return try store.job(queued.id) ?? queued
             }
             record = running
@@ -157,18 +167,33 @@ public struct JobRunner: Sendable {
             }
             spec.limits = policy.rlimits
             if sandbox.enabled { spec.sandbox = policy }
+            let held = try request.queued.map { _ in
+                HeldStart(gate: try StartGate(), instant: record.startedAt ?? now(), places: request.places, clock: now)
+            }
             run = try Supervisor.run(spec, timeout: limits.timeout, grace: grace, recorder: recorder,
-                                     interruptFD: request.cancellation?.descriptor ?? interruptFD, cgroup: cgroup)
+                                     interruptFD: request.cancellation?.descriptor ?? interruptFD, cgroup: cgroup, held: held)
         } catch {
             recorder.note("could not start: \(error)")
             recorder.finish()
             return try complete(record, status: .failed, reason: "could not start: \(error)", run: nil, recorder: recorder)
         }
         recorder.finish()
+        if request.queued != nil {
+            // The rest is bookkeeping: other jobs' starts come first.
+            rb_lower_thread_priority(10)
+            // Held longer than planned (no place was free at its instant), or never let go.
+            let planned = record.startedAt ?? .distantPast
+            if run.letGoAt.map({ abs($0.timeIntervalSince(planned)) > 0.001 }) ?? true {
+                _ = try? store.relaxed { try store.recordStart(record.id, at: run.letGoAt) }
+            }
+        }
         var (status, reason) = Self.outcome(of: run, limits: limits)
         if status == .cancelled {
             // Who asked: `runbook cancel` (its reason is in the store), else the host.
             if let why = (try? store.cancelRequest(record.id)) ?? request.cancellation?.reason { reason = why }
+            if !run.started {
+                reason = request.cancellation?.reason ?? "cancelled: the host stopped before the job started"
+            }
         }
         return try complete(record, status: status, reason: reason, run: run, recorder: recorder)
     }

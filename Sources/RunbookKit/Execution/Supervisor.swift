@@ -36,6 +36,10 @@ struct SupervisedRun: Sendable {
     var oomKills = 0
     /// Forks refused at the pids cgroup's limit.
     var refusedForks = 0
+    /// Whether the runbook's program started (a held job may be cancelled before).
+    var started = false
+    /// When a held job's gate opened; nil if it never did.
+    var letGoAt: Date?
 }
 
 /// Runs one job process under `runbook-init` and watches it: streams its
@@ -46,29 +50,39 @@ struct SupervisedRun: Sendable {
 /// It blocks the calling thread; the spawning thread must outlive the job,
 /// since the init's parent-death signal is tied to it.
 enum Supervisor {
-    /// - Parameter cgroup: the job's cgroups, joined by the spawn child;
-    ///   their `cgroup.kill` takes everything down at the KILL stage, and
-    ///   their counters give the resource usage.
+    /// - Parameters:
+    ///   - cgroup: the job's cgroups, joined by the spawn child; their
+    ///     `cgroup.kill` takes everything down at the KILL stage, and their
+    ///     counters give the resource usage.
+    ///   - held: when given, the job is readied and held at its start gate
+    ///     until its instant and a place (see `HeldStart`); the timeout
+    ///     counts from the start.
     static func run(
-        _ spec: LaunchSpec, timeout: Int, grace: Int, recorder: OutputRecorder, interruptFD: Int32?, cgroup: JobCgroup? = nil
+        _ spec: LaunchSpec, timeout: Int, grace: Int, recorder: OutputRecorder, interruptFD: Int32?, cgroup: JobCgroup? = nil,
+        held start: HeldStart? = nil
     ) throws -> SupervisedRun {
+        let gate = start?.gate
         let initPath = try ProcessSpawner.installedInitPath()
         let stdout = try Pipe(), stderr = try Pipe(), status = try Pipe()
         let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
         defer { close(devNull) }
 
         var initArguments = [initPath, "-p", String(getpid())]
+        if gate != nil { initArguments.append("-g") }
         for (name, value) in spec.limits { initArguments += ["-l", "\(name)=\(value)"] }
         initArguments += ["--", spec.arguments[0]] + spec.arguments
 
         let pid: ProcessID
         do {
             pid = try ProcessSpawner.spawn(initArguments, environment: spec.environment, directory: spec.directory,
-                                           descriptors: [devNull, stdout.write, stderr.write, status.write],
+                                           descriptors: [devNull, stdout.write, stderr.write, status.write] + (gate.map { [$0.descriptor] } ?? []),
                                            sandbox: spec.sandbox, cgroupFiles: cgroup?.procFiles ?? [])
             cgroup?.closeProcFiles()
+            gate?.spawned()
         } catch {
             cgroup?.closeProcFiles()
+            gate?.spawned()
+            gate?.withdraw()
             for fd in [stdout.read, stdout.write, stderr.read, stderr.write, status.read, status.write] { close(fd) }
             return SupervisedRun(termination: .couldNotStart(error.description))
         }
@@ -83,12 +97,40 @@ enum Supervisor {
         var open: [Int32: LogStream?] = [stdout.read: .stdout, stderr.read: .stderr, status.read: nil]
         var statusClosedAt: Double?
         var jobGroup: pid_t?
-        let start = monotonicSeconds()
-        var deadline = start + Double(timeout)
+        // A gated job's time runs from its start, not from its readying.
+        var deadline = gate == nil ? monotonicSeconds() + Double(timeout) : .infinity
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 8)
         defer { chunk.deallocate() }
 
+        // Held at the gate until the instant, then until a place is free.
+        var held = start
+        let instant = start.map { monotonicSeconds() + $0.instant.timeIntervalSinceNow } ?? 0
+        let ticket = start?.places == nil ? nil : try JobPlaces.Ticket()
+        func giveBackPlace() {
+            if let ticket, let places = start?.places { places.giveBack(ticket) }
+        }
+        func letGo() {
+            guard let start = held else { return }
+            held = nil
+            start.gate.open()
+            result.letGoAt = start.clock()
+        }
+
+        // The places closed (the host is stopping) before this job got one.
+        func refuse() {
+            guard let start = held else { return }
+            held = nil
+            start.gate.withdraw()
+            result.cancelledBy = SIGTERM
+        }
+
         func escalate(_ reason: String) {
+            if let start = held {
+                // Not started yet: it never will.
+                held = nil
+                start.gate.withdraw()
+                giveBackPlace()
+            }
             switch phase {
             case .running:
                 recorder.note("\(reason): sending SIGTERM, then SIGKILL after \(grace)s")
@@ -115,6 +157,13 @@ enum Supervisor {
         while !open.isEmpty {
             let now = monotonicSeconds()
             if let closedAt = statusClosedAt, now - closedAt > 2 { break }
+            if held != nil, now >= instant {
+                if let ticket, let places = start?.places {
+                    if places.take(ticket) { letGo() } else if places.isClosed { refuse() }
+                } else {
+                    letGo()
+                }
+            }
             if now >= deadline {
                 if phase == .running { result.timedOut = true }
                 escalate(phase == .running ? "timed out after \(DurationText.format(seconds: timeout))" : "")
@@ -122,11 +171,23 @@ enum Supervisor {
             }
             var fds = open.keys.sorted().map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             if let interruptFD { fds.append(pollfd(fd: interruptFD, events: Int16(POLLIN), revents: 0)) }
-            let wait = statusClosedAt != nil ? 100 : Int32(min(1000, max(1, ((deadline - now) * 1000).rounded(.up))))
-            let ready = poll(&fds, nfds_t(fds.count), wait)
+            let waitingForPlace = held != nil && now >= instant
+            if waitingForPlace, let ticket { fds.append(pollfd(fd: ticket.descriptor, events: Int16(POLLIN), revents: 0)) }
+            // Nanoseconds, not poll's milliseconds: a held job starts at its instant.
+            var until = statusClosedAt != nil ? now + 0.1 : min(deadline, now + 1)
+            if held != nil, !waitingForPlace { until = min(until, instant) }
+            let ready = rb_poll(&fds, UInt(fds.count), Int64((max(0, until - now) * 1e9).rounded(.up)))
             if ready < 0 && errno != EINTR { throw RunError("poll failed while watching the job: \(Errno.current)") }
             if ready <= 0 { continue }
             for entry in fds where entry.revents != 0 {
+                if let ticket, entry.fd == ticket.descriptor {
+                    var count: UInt64 = 0
+                    _ = read(entry.fd, &count, 8)
+                    if let places = start?.places {
+                        if places.holds(ticket) { letGo() } else if places.isClosed { refuse() }
+                    }
+                    continue
+                }
                 if entry.fd == interruptFD {
                     var signal: UInt8 = 0
                     while read(entry.fd, &signal, 1) == 1 {
@@ -153,11 +214,24 @@ enum Supervisor {
                     recorder.append(bytes, from: stream)
                 } else {
                     statusText += bytes
-                    if jobGroup == nil { jobGroup = startedGroup(in: statusText) }
+                    if jobGroup == nil, let group = startedGroup(in: statusText) {
+                        jobGroup = group
+                        result.started = true
+                        if phase == .running { deadline = monotonicSeconds() + Double(timeout) }
+                    }
+                    // runbook-init reports last, once every process of the job
+                    // has ended: the place is free for the next job now.
+                    if Self.hasFinalStatus(statusText) { giveBackPlace() }
                 }
             }
         }
         for fd in open.keys { close(fd) }
+        // Every process of the job has ended: its place is free for the next.
+        if let start = held {
+            held = nil
+            start.gate.withdraw()
+        }
+        giveBackPlace()
 
         var waitStatus: Int32 = 0
         while waitpid(pid.rawValue, &waitStatus, 0) < 0 && errno == EINTR {}
@@ -186,6 +260,13 @@ enum Supervisor {
         return result
     }
 
+    /// Whether runbook-init's last line (`exit`, `signal`, `not-started`) has come.
+    private static func hasFinalStatus(_ status: [UInt8]) -> Bool {
+        guard status.last == UInt8(ascii: "\n") else { return false }
+        let lastLine = status.dropLast().split(separator: UInt8(ascii: "\n")).last ?? []
+        return ["exit ", "signal ", "not-started"].contains { lastLine.starts(with: $0.utf8) }
+    }
+
     /// The job's process group from runbook-init's `started PID` line.
     private static func startedGroup(in status: [UInt8]) -> pid_t? {
         for line in String(decoding: status, as: UTF8.self).split(separator: "\n") where line.hasPrefix("started ") {
@@ -203,6 +284,9 @@ enum Supervisor {
             guard let kind = words.first else { continue }
             let numbers = words.dropFirst().compactMap { Int($0) }
             switch kind {
+            case "not-started":
+                result.termination = .couldNotStart("stopped before it started")
+                return true
             case "exec-error":
                 let code = Errno(Int32(numbers.first ?? Int(EIO)))
                 result.termination = .couldNotStart("cannot execute the runbook: \(code)")

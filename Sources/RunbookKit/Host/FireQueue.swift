@@ -6,10 +6,14 @@ import Foundation
 /// surface.
 struct FireQueue {
     struct Entry {
+        /// When the host handles the entry: for a schedule, a moment before
+        /// the job's instant, to claim its slot and ready its job by then.
         var at: Date
         /// A schedule name, or a queued job's id for a delayed retry.
         var key: Key
         var generation: Int
+        /// When the job is to start (the slot plus its jitter), if later than `at`.
+        var instant: Date? = nil
     }
 
     enum Key: Hashable {

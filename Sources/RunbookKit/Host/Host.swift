@@ -5,6 +5,11 @@ import Glibc
 public struct HostOptions: Sendable {
     /// Jobs running at once, at most (default: cores × 4).
     public var maxConcurrent = ProcessInfo.processInfo.activeProcessorCount * 4
+    /// How long before its instant a scheduled job is readied: its slot
+    /// claimed and recorded, its sandbox and runbook-init made, held at the
+    /// start gate (`StartGate`) so that at the instant only the runbook's
+    /// own program starts. At most 3 × `maxConcurrent` jobs are held so.
+    public var readyAhead: TimeInterval = 0.25
     /// Seconds running jobs get to finish after SIGTERM before they are stopped.
     public var grace = 30
     /// How often schedules/ is checked for changes.
@@ -78,6 +83,9 @@ public actor Host {
         /// Made as the job starts: a waiting job holds no descriptors (10,000
         /// slots due at once would otherwise need 20,000).
         var cancellation: JobCancellation? = nil
+        /// When the job's program is to start, for a job readied ahead of
+        /// its instant; nil for as soon as a place is free.
+        var startAt: Date? = nil
     }
 
     private var schedules: [String: Tracked] = [:]
@@ -86,7 +94,13 @@ public actor Host {
     private var delayedRetries: [JobID: Work] = [:]
     private var waiting: [String: FIFO<Work>] = [:]
     private var rotation: [String] = []
+    /// Jobs handed to a thread: readied and held, running, or being recorded.
     private var running: [JobID: Work] = [:]
+    /// Jobs to ready now for an instant just ahead (`readyAhead`).
+    private var readied: [Work] = []
+    /// At most `maxConcurrent` jobs' programs run at once (the threads take
+    /// and give back places themselves, to the microsecond).
+    private let places: JobPlaces
     private var stopRequested: Int32?
     private var lastReload = Date.distantPast
     private var lastHeartbeat = Date.distantPast
@@ -123,6 +137,7 @@ public actor Host {
         // Unique across machines that share a hostname (containers) and pid.
         hostID = "\(runner.hostName):\(getpid()):\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
         reporting = HostReporting(options: options)
+        places = JobPlaces(limit: options.maxConcurrent)
     }
 
     /// Asks the host to stop: no more slots fire; running jobs get the grace
@@ -167,12 +182,15 @@ public actor Host {
                 }
                 await wake.wait(timeout: sleepDuration())
             }
-            // Stopping: let running jobs finish within the grace period.
-            for work in waiting.values.flatMap({ $0 }) + Array(delayedRetries.values) {
+            // Stopping: let running jobs finish within the grace period;
+            // readied jobs that have not started never do.
+            places.close()
+            for work in waiting.values.flatMap({ $0 }) + Array(delayedRetries.values) + readied {
                 _ = try? store.endQueuedJob(work.record.id, status: .cancelled, reason: "the host stopped before it started", at: now())
             }
             waiting = [:]
             delayedRetries = [:]
+            readied = []
             let deadline = now().addingTimeInterval(Double(options.grace))
             while !running.isEmpty && now() < deadline {
                 await wake.wait(timeout: .milliseconds(Int(max(1, deadline.timeIntervalSince(now()) * 1000))))
@@ -207,16 +225,24 @@ public actor Host {
     /// Fires every entry of the timer that is due.
     private func fireDue(now current: Date) {
         var due: [(String, Tracked)] = []
+        var later: [FireQueue.Entry] = []
         while let entry = fireQueue.popDue(now: current) {
             switch entry.key {
             case .schedule(let name):
                 guard let tracked = schedules[name], tracked.generation == entry.generation else { continue }
+                if let instant = entry.instant, instant > current, isBusy(name) {
+                    // A job of this schedule is still about: its overlap policy
+                    // and RUNBOOK_LAST_SUCCESS are decided at the instant itself.
+                    later.append(.init(at: instant, key: entry.key, generation: entry.generation))
+                    continue
+                }
                 due.append((name, tracked))
             case .retry(let id):
                 guard let work = delayedRetries.removeValue(forKey: id) else { continue }
                 enqueue(work)
             }
         }
+        later.forEach { fireQueue.push($0) }
         guard !due.isEmpty else { return }
         publishedThisWake = [:]
         // One order on every host: two hosts claiming the same slots in
@@ -243,7 +269,49 @@ public actor Host {
             return
         }
         for (name, _) in due { arm(name) }
-        queued.forEach(enqueue)
+        // Jobs due at the same instant are readied round-robin across
+        // runbooks: should places run short at the instant, they are handed
+        // out in this order.
+        for work in Self.interleavedByRunbook(queued) {
+            if let startAt = work.startAt, startAt > current, heldAhead(at: current) + readied.count < 3 * options.maxConcurrent {
+                readied.append(work)
+            } else {
+                enqueue(work)
+            }
+        }
+    }
+
+    /// `work` with each runbook's jobs taking turns, in their order.
+    static func interleavedByRunbook(_ work: [Work]) -> [Work] {
+        var lines: [String: [Work]] = [:]
+        var order: [String] = []
+        for item in work {
+            if lines[item.record.runbook] == nil { order.append(item.record.runbook) }
+            lines[item.record.runbook, default: []].append(item)
+        }
+        var result: [Work] = []
+        result.reserveCapacity(work.count)
+        var round = 0
+        while result.count < work.count {
+            for runbook in order where round < lines[runbook]!.count { result.append(lines[runbook]![round]) }
+            round += 1
+        }
+        return result
+    }
+
+    /// Whether a job of schedule `name` is in this host: waiting, readied,
+    /// running, pending behind one, or a retry waiting for its delay.
+    private func isBusy(_ name: String) -> Bool {
+        if schedules[name]?.pending != nil { return true }
+        if running.values.contains(where: { $0.schedule?.name == name }) { return true }
+        if delayedRetries.values.contains(where: { $0.schedule?.name == name }) { return true }
+        guard let runbook = schedules[name]?.file.runbook, let line = waiting[runbook] else { return false }
+        return line.contains { $0.schedule?.name == name }
+    }
+
+    /// Jobs readied ahead and held for an instant still to come.
+    private func heldAhead(at current: Date) -> Int {
+        running.values.count { ($0.startAt ?? .distantPast) > current }
     }
 
     /// Plans the due slots of one schedule and records them (inside the
@@ -264,7 +332,12 @@ public actor Host {
             return
         }
         unpublishedReported.remove(name)
-        let plan = CatchUpPlanner.plan(file.schedule, after: tracked.cursor, now: current, policy: file.catchUp,
+        // Planned as of the slot's instant, which may be a moment ahead
+        // (`readyAhead`): the slot is due then.
+        let asOf = max(current, file.schedule.nextFireDate(after: tracked.cursor).flatMap { next in
+            next <= current.addingTimeInterval(options.readyAhead) ? next : nil
+        } ?? current)
+        let plan = CatchUpPlanner.plan(file.schedule, after: tracked.cursor, now: asOf, policy: file.catchUp,
                                        window: Double(file.catchUpWindow))
         if let missed = plan.missed {
             try recordMissed(file, missed)
@@ -276,7 +349,11 @@ public actor Host {
                 log("schedule \(name): slot \(Timestamp.utc(slot)) was already claimed by another host")
                 continue
             }
-            if let work = try fire(file, slot: slot, tracked: &tracked) { queued.append(work) }
+            if var work = try fire(file, slot: slot, tracked: &tracked) {
+                let instant = slot.addingTimeInterval(Double(jitterDelay(slot: slot, scheduleName: name, bound: file.jitter)))
+                if instant > current { work.startAt = instant }
+                queued.append(work)
+            }
         }
     }
 
@@ -290,11 +367,13 @@ public actor Host {
         return published
     }
 
-    /// Puts the schedule's next slot (plus its jitter) on the timer.
+    /// Puts the schedule's next slot on the timer: its job is readied
+    /// `readyAhead` before the slot plus its jitter.
     private func arm(_ name: String) {
         guard let tracked = schedules[name], let next = tracked.file.schedule.nextFireDate(after: tracked.cursor) else { return }
-        let jitter = jitterDelay(slot: next, scheduleName: name, bound: tracked.file.jitter)
-        fireQueue.push(.init(at: next.addingTimeInterval(Double(jitter)), key: .schedule(name), generation: tracked.generation))
+        let instant = next.addingTimeInterval(Double(jitterDelay(slot: next, scheduleName: name, bound: tracked.file.jitter)))
+        fireQueue.push(.init(at: instant.addingTimeInterval(-options.readyAhead), key: .schedule(name),
+                             generation: tracked.generation, instant: instant))
     }
 
     private func recordMissed(_ file: ScheduleFile, _ missed: CatchUpPlanner.Missed) throws {
@@ -358,37 +437,51 @@ public actor Host {
         waiting[runbook, default: FIFO()].append(work)
     }
 
-    /// Starts waiting jobs while places are free, one runbook after another.
+    /// Readies the jobs due just ahead, then starts waiting jobs while
+    /// places are free, one runbook after another.
     private func startWaiting(in group: inout DiscardingTaskGroup) {
-        while running.count < options.maxConcurrent, !rotation.isEmpty {
+        while !readied.isEmpty {
+            guard launch(readied[0], in: &group) else { break }
+            readied.removeFirst()
+        }
+        let current = now()
+        while running.count - heldAhead(at: current) < options.maxConcurrent, !rotation.isEmpty {
             let runbook = rotation.removeFirst()
-            guard waiting[runbook].map({ !$0.isEmpty }) ?? false else { waiting[runbook] = nil; continue }
-            guard let cancellation = try? JobCancellation() else {
+            guard let next = waiting[runbook]?.first else { waiting[runbook] = nil; continue }
+            guard launch(next, in: &group) else {
                 // Out of descriptors: the job waits until a running one ends.
                 rotation.insert(runbook, at: 0)
                 break
             }
             // Taken in place: a copy of the line would copy every job in it.
-            guard var next = waiting[runbook]?.popFirst() else { continue }
-            next.cancellation = cancellation
-            let work = next
+            _ = waiting[runbook]?.popFirst()
             if waiting[runbook]?.isEmpty ?? true { waiting[runbook] = nil } else { rotation.append(runbook) }
-            running[work.record.id] = work
-            let runner = self.runner, workspace = self.workspace, store = self.store
-            group.addTask {
-                let record = await runOnThread { Host.execute(work, runner: runner, workspace: workspace, store: store) }
-                if let record {
-                    await self.finished(work, record: record)
-                } else {
-                    await self.notStarted(work)
-                }
+        }
+    }
+
+    /// Hands `work` to a thread of its own; false when it cannot have its
+    /// cancellation pipe (out of descriptors).
+    private func launch(_ work: Work, in group: inout DiscardingTaskGroup) -> Bool {
+        guard let cancellation = try? JobCancellation() else { return false }
+        var readiedWork = work
+        readiedWork.cancellation = cancellation
+        let work = readiedWork
+        running[work.record.id] = work
+        let runner = self.runner, workspace = self.workspace, store = self.store, places = self.places
+        group.addTask {
+            let record = await runOnThread { Host.execute(work, runner: runner, workspace: workspace, store: store, places: places) }
+            if let record {
+                await self.finished(work, record: record)
+            } else {
+                await self.notStarted(work)
             }
         }
+        return true
     }
 
     /// Runs one job to its end (blocking; on a thread of its own); nil
     /// when the store was unreachable before the job started.
-    static func execute(_ work: Work, runner: JobRunner, workspace: Workspace, store: any Store) -> JobRecord? {
+    static func execute(_ work: Work, runner: JobRunner, workspace: Workspace, store: any Store, places: JobPlaces) -> JobRecord? {
         do {
             let (registry, _) = Catalog.runtimes(workspace)
             let published = try PublishedRunbook.load(work.record.runbook, workspace: workspace, store: store, registry: registry)
@@ -405,6 +498,8 @@ public actor Host {
             request.cancellation = work.cancellation
             request.scheduledTime = work.record.slot
             request.extraEnvironment = work.extraEnvironment
+            request.startAt = work.startAt
+            request.places = places
             return try runner.run(request)
         } catch where StoreError.isUnavailable(error) {
             return nil
@@ -420,6 +515,7 @@ public actor Host {
         running[work.record.id] = nil
         var work = work
         work.cancellation = nil
+        work.startAt = nil
         storeFailed(StoreError(.unavailable, "the database \(store.location) did not answer when job #\(work.record.id) was to start"))
         enqueue(work)
     }

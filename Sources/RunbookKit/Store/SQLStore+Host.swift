@@ -51,6 +51,10 @@ extension SQLStore {
         ).first.map(Self.job)
     }
 
+    public func recordStart(_ id: JobID, at: Date?) throws {
+        try connection.query("UPDATE jobs SET started_at = ?2 WHERE id = ?1", [.integer(id.rawValue), SQLValue(at)])
+    }
+
     @discardableResult
     public func endQueuedJob(_ id: JobID, status: JobStatus, reason: String, at: Date) throws -> Bool {
         !(try connection.query("""

@@ -79,6 +79,9 @@ public protocol Store: AnyObject, Sendable {
     func enqueueJob(_ job: NewJob, host: String, ownerPID: Int, ownerStart: String?, lease: String?, at: Date) throws -> JobRecord
     /// Moves a queued job to `running`; nil when it is no longer queued.
     func markRunning(_ id: JobID, revision: Int?, snapshot: String?, ownerPID: Int, ownerStart: String?, at: Date) throws -> JobRecord?
+    /// Corrects when a running job's program started: later than recorded
+    /// (it waited for a place), or nil when it never did (cancelled first).
+    func recordStart(_ id: JobID, at: Date?) throws
     /// Ends a queued job without running it (skipped, cancelled, failed to start).
     @discardableResult
     func endQueuedJob(_ id: JobID, status: JobStatus, reason: String, at: Date) throws -> Bool

@@ -1,0 +1,108 @@
+import CRunbookSpawn
+import Glibc
+import Synchronization
+
+/// The host's places for running jobs: at most `limit` jobs' programs run
+/// at once (`serve --max-concurrent`).
+///
+/// A readied job takes a place at its instant, or queues for one, and gives
+/// it back as soon as its processes have ended (before its record is
+/// written: the place is about the machine's load, and a finished job
+/// loads it no more). Places are handed out first come, first served; the
+/// host readies jobs in its fair order, round-robin across runbooks.
+///
+/// Jobs wait on threads of their own, in `poll`: a queued job's `Ticket`
+/// is an eventfd that becomes readable when a place is handed to it.
+public final class JobPlaces: Sendable {
+    /// One job's claim on a place.
+    final class Ticket: Sendable {
+        /// Readable once a place has been handed to this ticket.
+        let descriptor: Int32
+
+        init() throws(SpawnError) {
+            descriptor = rb_eventfd()
+            guard descriptor >= 0 else { throw SpawnError(step: .pipes, errno: .current, program: "eventfd") }
+        }
+
+        deinit { Glibc.close(descriptor) }
+
+        fileprivate func hand() {
+            var one: UInt64 = 1
+            _ = write(descriptor, &one, 8)
+        }
+    }
+
+    private struct State {
+        var free: Int
+        var queue: [Ticket] = []
+        /// Tickets handed a place, not yet given back.
+        var holders: Set<ObjectIdentifier> = []
+        /// No more places are handed out (the host is stopping).
+        var closed = false
+    }
+
+    public let limit: Int
+    private let state: Mutex<State>
+
+    public init(limit: Int) {
+        self.limit = max(1, limit)
+        state = Mutex(State(free: max(1, limit)))
+    }
+
+    /// Jobs holding a place now.
+    public var taken: Int { state.withLock { limit - $0.free } }
+
+    /// Whether no more places are handed out: a job still waiting for one
+    /// never starts.
+    public var isClosed: Bool { state.withLock { $0.closed } }
+
+    /// Hands out no more places (the host is stopping): queued tickets are
+    /// woken to find the places closed.
+    public func close() {
+        let queued = state.withLock { state -> [Ticket] in
+            state.closed = true
+            defer { state.queue = [] }
+            return state.queue
+        }
+        queued.forEach { $0.hand() }
+    }
+
+    /// Takes a place for `ticket` now (true), or queues it (false): its
+    /// descriptor becomes readable when a place is handed to it, or when
+    /// the places close.
+    func take(_ ticket: Ticket) -> Bool {
+        state.withLock { state in
+            let id = ObjectIdentifier(ticket)
+            if state.holders.contains(id) { return true }
+            if state.closed { return false }
+            if state.free > 0 && state.queue.isEmpty {
+                state.free -= 1
+                state.holders.insert(id)
+                return true
+            }
+            if !state.queue.contains(where: { $0 === ticket }) { state.queue.append(ticket) }
+            return false
+        }
+    }
+
+    /// Whether a place has been handed to `ticket` (after its descriptor became readable).
+    func holds(_ ticket: Ticket) -> Bool {
+        state.withLock { $0.holders.contains(ObjectIdentifier(ticket)) }
+    }
+
+    /// Gives back `ticket`'s place, or takes it out of the queue: the next
+    /// queued ticket gets the place.
+    func giveBack(_ ticket: Ticket) {
+        state.withLock { state in
+            state.queue.removeAll { $0 === ticket }
+            guard state.holders.remove(ObjectIdentifier(ticket)) != nil else { return }
+            if state.queue.isEmpty || state.closed {
+                state.free += 1
+            } else {
+                let next = state.queue.removeFirst()
+                state.holders.insert(ObjectIdentifier(next))
+                next.hand()
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import CRunbookSpawn
+import Foundation
+import Glibc
+import Synchronization
+
+/// The gate a readied job waits at: its sandbox and `runbook-init` exist,
+/// but the runbook's program starts only when the gate opens.
+///
+/// A pipe: `runbook-init -g` holds the reading end (as descriptor 4) and
+/// waits for one byte; whoever holds this object opens the gate by writing
+/// it. Readying a job costs several milliseconds of namespaces, mounts and
+/// cgroups; done a moment before the job's instant, the instant itself
+/// costs only the program's exec. Closing the gate without a byte
+/// (`withdraw()`, or the owner's death) means the job never starts.
+public final class StartGate: Sendable {
+    /// The end runbook-init reads; closed in this process once the job is spawned.
+    private let readEnd = Mutex<Int32>(-1)
+    private let writeEnd = Mutex<Int32>(-1)
+
+    /// - Throws: `SpawnError` `.pipes` when no pipe can be made (out of descriptors).
+    public init() throws(SpawnError) {
+        var fds: [Int32] = [-1, -1]
+        let result = rb_pipe(&fds)
+        guard result == 0 else { throw SpawnError(step: .pipes, errno: Errno(result), program: "runbook-init") }
+        readEnd.withLock { $0 = fds[0] }
+        writeEnd.withLock { $0 = fds[1] }
+    }
+
+    deinit {
+        readEnd.withLock { if $0 >= 0 { close($0) } }
+        writeEnd.withLock { if $0 >= 0 { close($0) } }
+    }
+
+    /// The reading end, for the spawn to hand to runbook-init.
+    var descriptor: Int32 { readEnd.withLock { $0 } }
+
+    /// Closes this process's copy of the reading end (the child has its own).
+    func spawned() {
+        readEnd.withLock { fd in
+            if fd >= 0 { close(fd) }
+            fd = -1
+        }
+    }
+
+    /// Lets the job start. Idempotent; after `withdraw()` it does nothing.
+    public func open() {
+        writeEnd.withLock { fd in
+            guard fd >= 0 else { return }
+            var byte: UInt8 = 1
+            _ = write(fd, &byte, 1)
+            close(fd)
+            fd = -1
+        }
+    }
+
+    /// Closes the gate for good: a job still waiting at it never starts.
+    public func withdraw() {
+        writeEnd.withLock { fd in
+            if fd >= 0 { close(fd) }
+            fd = -1
+        }
+    }
+}
+
+/// A readied job's start: its gate opens at `instant` (wall clock), once
+/// the job holds one of `places` (without places: at once).
+struct HeldStart {
+    let gate: StartGate
+    let instant: Date
+    let places: JobPlaces?
+    /// The wall clock, to record when the gate opened.
+    let clock: @Sendable () -> Date
+}
