@@ -26,7 +26,8 @@ struct ServeCommand: Command {
         its instant instead, so its overlap policy and RUNBOOK_LAST_SUCCESS
         see the earlier one's end. `runbook jobs` shows a readied job as
         running, started at its instant; one cancelled before its instant
-        never starts and has no start time.
+        never starts and has no start time. On SIGTERM, a readied job still
+        starts at its instant and has the grace period.
 
         SIGTERM or SIGINT: no more slots fire; running jobs get the grace
         period, then are stopped and recorded cancelled. Events are written to

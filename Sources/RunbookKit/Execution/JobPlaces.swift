@@ -37,8 +37,6 @@ public final class JobPlaces: Sendable {
         var queue: [Ticket] = []
         /// Tickets handed a place, not yet given back.
         var holders: Set<ObjectIdentifier> = []
-        /// No more places are handed out (the host is stopping).
-        var closed = false
     }
 
     public let limit: Int
@@ -52,29 +50,12 @@ public final class JobPlaces: Sendable {
     /// Jobs holding a place now.
     public var taken: Int { state.withLock { limit - $0.free } }
 
-    /// Whether no more places are handed out: a job still waiting for one
-    /// never starts.
-    public var isClosed: Bool { state.withLock { $0.closed } }
-
-    /// Hands out no more places (the host is stopping): queued tickets are
-    /// woken to find the places closed.
-    public func close() {
-        let queued = state.withLock { state -> [Ticket] in
-            state.closed = true
-            defer { state.queue = [] }
-            return state.queue
-        }
-        queued.forEach { $0.hand() }
-    }
-
     /// Takes a place for `ticket` now (true), or queues it (false): its
-    /// descriptor becomes readable when a place is handed to it, or when
-    /// the places close.
+    /// descriptor becomes readable when a place is handed to it.
     func take(_ ticket: Ticket) -> Bool {
         state.withLock { state in
             let id = ObjectIdentifier(ticket)
             if state.holders.contains(id) { return true }
-            if state.closed { return false }
             if state.free > 0 && state.queue.isEmpty {
                 state.free -= 1
                 state.holders.insert(id)
@@ -96,7 +77,7 @@ public final class JobPlaces: Sendable {
         state.withLock { state in
             state.queue.removeAll { $0 === ticket }
             guard state.holders.remove(ObjectIdentifier(ticket)) != nil else { return }
-            if state.queue.isEmpty || state.closed {
+            if state.queue.isEmpty {
                 state.free += 1
             } else {
                 let next = state.queue.removeFirst()

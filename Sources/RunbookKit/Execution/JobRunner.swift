@@ -191,9 +191,6 @@ public struct JobRunner: Sendable {
         if status == .cancelled {
             // Who asked: `runbook cancel` (its reason is in the store), else the host.
             if let why = (try? store.cancelRequest(record.id)) ?? request.cancellation?.reason { reason = why }
-            if !run.started {
-                reason = request.cancellation?.reason ?? "cancelled: the host stopped before the job started"
-            }
         }
         return try complete(record, status: status, reason: reason, run: run, recorder: recorder)
     }

@@ -116,14 +116,6 @@ enum Supervisor {
             result.letGoAt = start.clock()
         }
 
-        // The places closed (the host is stopping) before this job got one.
-        func refuse() {
-            guard let start = held else { return }
-            held = nil
-            start.gate.withdraw()
-            result.cancelledBy = SIGTERM
-        }
-
         func escalate(_ reason: String) {
             if let start = held {
                 // Not started yet: it never will.
@@ -159,7 +151,7 @@ enum Supervisor {
             if let closedAt = statusClosedAt, now - closedAt > 2 { break }
             if held != nil, now >= instant {
                 if let ticket, let places = start?.places {
-                    if places.take(ticket) { letGo() } else if places.isClosed { refuse() }
+                    if places.take(ticket) { letGo() }
                 } else {
                     letGo()
                 }
@@ -183,9 +175,7 @@ enum Supervisor {
                 if let ticket, entry.fd == ticket.descriptor {
                     var count: UInt64 = 0
                     _ = read(entry.fd, &count, 8)
-                    if let places = start?.places {
-                        if places.holds(ticket) { letGo() } else if places.isClosed { refuse() }
-                    }
+                    if start?.places?.holds(ticket) ?? false { letGo() }
                     continue
                 }
                 if entry.fd == interruptFD {

@@ -182,9 +182,10 @@ public actor Host {
                 }
                 await wake.wait(timeout: sleepDuration())
             }
-            // Stopping: let running jobs finish within the grace period;
-            // readied jobs that have not started never do.
-            places.close()
+            // Stopping: let running jobs finish within the grace period.
+            // A job readied for an instant just ahead is running by its
+            // record (its slot is claimed): it starts at its instant and
+            // has the grace period too.
             for work in waiting.values.flatMap({ $0 }) + Array(delayedRetries.values) + readied {
                 _ = try? store.endQueuedJob(work.record.id, status: .cancelled, reason: "the host stopped before it started", at: now())
             }

@@ -56,18 +56,4 @@ struct JobPlacesTests {
         #expect(places.take(a))
         #expect(!places.take(b))
     }
-
-    @Test func closingWakesTheLineAndRefusesEveryone() throws {
-        let places = JobPlaces(limit: 1)
-        let holder = try JobPlaces.Ticket(), waiting = try JobPlaces.Ticket(), late = try JobPlaces.Ticket()
-        #expect(places.take(holder))
-        #expect(!places.take(waiting))
-        places.close()
-        #expect(places.isClosed)
-        #expect(Self.isWoken(waiting) && !places.holds(waiting))
-        places.giveBack(holder)
-        #expect(!places.holds(waiting))
-        #expect(!places.take(late))
-        #expect(places.taken == 0)
-    }
 }
