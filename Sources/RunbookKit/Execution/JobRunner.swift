@@ -1,4 +1,3 @@
-import CRunbookSpawn
 import Foundation
 import Glibc
 
@@ -179,8 +178,6 @@ public struct JobRunner: Sendable {
         }
         recorder.finish()
         if request.queued != nil {
-            // The rest is bookkeeping: other jobs' starts come first.
-            rb_lower_thread_priority(10)
             // Held longer than planned (no place was free at its instant), or never let go.
             let planned = record.startedAt ?? .distantPast
             if run.letGoAt.map({ abs($0.timeIntervalSince(planned)) > 0.001 }) ?? true {

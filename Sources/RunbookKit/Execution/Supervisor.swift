@@ -222,6 +222,9 @@ enum Supervisor {
             start.gate.withdraw()
         }
         giveBackPlace()
+        // A host's job: what is left (reaping, the cgroups' counters and
+        // removal, the record) is bookkeeping that yields to other jobs' starts.
+        if start != nil { rb_lower_thread_priority(10) }
 
         var waitStatus: Int32 = 0
         while waitpid(pid.rawValue, &waitStatus, 0) < 0 && errno == EINTR {}
