@@ -12,14 +12,16 @@ import Synchronization
 /// host readies jobs in its fair order, round-robin across runbooks.
 ///
 /// Jobs wait on threads of their own, in `poll`: a queued job's `Ticket`
-/// is an eventfd that becomes readable when a place is handed to it.
+/// is an eventfd that becomes readable when a place is handed to it. A job
+/// to start as soon as it can is given its place before it is readied
+/// (`takeIfFree`), so no more of those are readied than can run.
 public final class JobPlaces: Sendable {
     /// One job's claim on a place.
-    final class Ticket: Sendable {
+    public final class Ticket: Sendable {
         /// Readable once a place has been handed to this ticket.
         let descriptor: Int32
 
-        init() throws(SpawnError) {
+        public init() throws(SpawnError) {
             descriptor = rb_eventfd()
             guard descriptor >= 0 else { throw SpawnError(step: .pipes, errno: .current, program: "eventfd") }
         }
@@ -41,10 +43,13 @@ public final class JobPlaces: Sendable {
 
     public let limit: Int
     private let state: Mutex<State>
+    /// Called when a place becomes free with nobody queued for it.
+    private let onFree: (@Sendable () -> Void)?
 
-    public init(limit: Int) {
+    public init(limit: Int, onFree: (@Sendable () -> Void)? = nil) {
         self.limit = max(1, limit)
         state = Mutex(State(free: max(1, limit)))
+        self.onFree = onFree
     }
 
     /// Jobs holding a place now.
@@ -66,6 +71,17 @@ public final class JobPlaces: Sendable {
         }
     }
 
+    /// Takes a place for `ticket` if one is free and nobody is queued for
+    /// one; never queues it.
+    func takeIfFree(_ ticket: Ticket) -> Bool {
+        state.withLock { state in
+            guard state.free > 0, state.queue.isEmpty else { return false }
+            state.free -= 1
+            state.holders.insert(ObjectIdentifier(ticket))
+            return true
+        }
+    }
+
     /// Whether a place has been handed to `ticket` (after its descriptor became readable).
     func holds(_ ticket: Ticket) -> Bool {
         state.withLock { $0.holders.contains(ObjectIdentifier(ticket)) }
@@ -74,16 +90,18 @@ public final class JobPlaces: Sendable {
     /// Gives back `ticket`'s place, or takes it out of the queue: the next
     /// queued ticket gets the place.
     func giveBack(_ ticket: Ticket) {
-        state.withLock { state in
+        let freed = state.withLock { state -> Bool in
             state.queue.removeAll { $0 === ticket }
-            guard state.holders.remove(ObjectIdentifier(ticket)) != nil else { return }
+            guard state.holders.remove(ObjectIdentifier(ticket)) != nil else { return false }
             if state.queue.isEmpty {
                 state.free += 1
-            } else {
-                let next = state.queue.removeFirst()
-                state.holders.insert(ObjectIdentifier(next))
-                next.hand()
+                return true
             }
+            let next = state.queue.removeFirst()
+            state.holders.insert(ObjectIdentifier(next))
+            next.hand()
+            return false
         }
+        if freed { onFree?() }
     }
 }

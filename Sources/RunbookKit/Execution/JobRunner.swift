@@ -57,6 +57,8 @@ public struct JobRunner: Sendable {
         public var startAt: Date? = nil
         /// The places a queued job must hold one of to run (nil: no limit).
         public var places: JobPlaces? = nil
+        /// Its claim on a place, when the host gave it one already.
+        public var place: JobPlaces.Ticket? = nil
         /// Lets another thread stop the job with a reason of its own.
         public var cancellation: JobCancellation? = nil
         /// More variables for the job (the failed job of an on-failure run).
@@ -167,7 +169,7 @@ public struct JobRunner: Sendable {
             spec.limits = policy.rlimits
             if sandbox.enabled { spec.sandbox = policy }
             let held = try request.queued.map { _ in
-                HeldStart(gate: try StartGate(), instant: record.startedAt ?? now(), places: request.places, clock: now)
+                HeldStart(gate: try StartGate(), instant: record.startedAt ?? now(), places: request.places, ticket: request.place, clock: now)
             }
             run = try Supervisor.run(spec, timeout: limits.timeout, grace: grace, recorder: recorder,
                                      interruptFD: request.cancellation?.descriptor ?? interruptFD, cgroup: cgroup, held: held)
@@ -178,9 +180,11 @@ public struct JobRunner: Sendable {
         }
         recorder.finish()
         if request.queued != nil {
-            // Held longer than planned (no place was free at its instant), or never let go.
+            // Held for an instant but let go later (no place was free then),
+            // or never let go. (A job started as soon as it could counts
+            // from when its readying began, as a manual run does.)
             let planned = record.startedAt ?? .distantPast
-            if run.letGoAt.map({ abs($0.timeIntervalSince(planned)) > 0.001 }) ?? true {
+            if run.letGoAt.map({ request.startAt != nil && $0.timeIntervalSince(planned) > 0.001 }) ?? true {
                 _ = try? store.relaxed { try store.recordStart(record.id, at: run.letGoAt) }
             }
         }

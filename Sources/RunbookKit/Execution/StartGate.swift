@@ -68,6 +68,8 @@ struct HeldStart {
     let gate: StartGate
     let instant: Date
     let places: JobPlaces?
+    /// The job's claim on a place, already holding one when given.
+    let ticket: JobPlaces.Ticket?
     /// The wall clock, to record when the gate opened.
     let clock: @Sendable () -> Date
 }

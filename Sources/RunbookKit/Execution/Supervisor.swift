@@ -105,7 +105,7 @@ enum Supervisor {
         // Held at the gate until the instant, then until a place is free.
         var held = start
         let instant = start.map { monotonicSeconds() + $0.instant.timeIntervalSinceNow } ?? 0
-        let ticket = start?.places == nil ? nil : try JobPlaces.Ticket()
+        let ticket = try start?.ticket ?? (start?.places == nil ? nil : JobPlaces.Ticket())
         func giveBackPlace() {
             if let ticket, let places = start?.places { places.giveBack(ticket) }
         }

@@ -60,7 +60,7 @@ public actor Host {
     let now: @Sendable () -> Date
     let notifier: SystemdNotifier
     let hostID: String
-    private let wake = WakeSignal()
+    private let wake: WakeSignal
 
     /// A schedule the host fires: its last good file and where it stands.
     struct Tracked {
@@ -86,6 +86,8 @@ public actor Host {
         /// When the job's program is to start, for a job readied ahead of
         /// its instant; nil for as soon as a place is free.
         var startAt: Date? = nil
+        /// The place a job to start at once holds from its readying on.
+        var place: JobPlaces.Ticket? = nil
     }
 
     private var schedules: [String: Tracked] = [:]
@@ -137,7 +139,9 @@ public actor Host {
         // Unique across machines that share a hostname (containers) and pid.
         hostID = "\(runner.hostName):\(getpid()):\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
         reporting = HostReporting(options: options)
-        places = JobPlaces(limit: options.maxConcurrent)
+        let wake = WakeSignal()
+        self.wake = wake
+        places = JobPlaces(limit: options.maxConcurrent) { wake.signal() }
     }
 
     /// Asks the host to stop: no more slots fire; running jobs get the grace
@@ -445,12 +449,18 @@ public actor Host {
             guard launch(readied[0], in: &group) else { break }
             readied.removeFirst()
         }
-        let current = now()
-        while running.count - heldAhead(at: current) < options.maxConcurrent, !rotation.isEmpty {
+        while !rotation.isEmpty {
             let runbook = rotation.removeFirst()
-            guard let next = waiting[runbook]?.first else { waiting[runbook] = nil; continue }
+            guard var next = waiting[runbook]?.first else { waiting[runbook] = nil; continue }
+            // A place first: no more jobs are readied than may run now.
+            guard let place = try? JobPlaces.Ticket(), places.takeIfFree(place) else {
+                rotation.insert(runbook, at: 0)
+                break
+            }
+            next.place = place
             guard launch(next, in: &group) else {
                 // Out of descriptors: the job waits until a running one ends.
+                places.giveBack(place)
                 rotation.insert(runbook, at: 0)
                 break
             }
@@ -483,6 +493,8 @@ public actor Host {
     /// Runs one job to its end (blocking; on a thread of its own); nil
     /// when the store was unreachable before the job started.
     static func execute(_ work: Work, runner: JobRunner, workspace: Workspace, store: any Store, places: JobPlaces) -> JobRecord? {
+        // However it ends, its place (if it has one yet) is free again.
+        defer { work.place.map(places.giveBack) }
         do {
             let (registry, _) = Catalog.runtimes(workspace)
             let published = try PublishedRunbook.load(work.record.runbook, workspace: workspace, store: store, registry: registry)
@@ -501,6 +513,7 @@ public actor Host {
             request.extraEnvironment = work.extraEnvironment
             request.startAt = work.startAt
             request.places = places
+            request.place = work.place
             return try runner.run(request)
         } catch where StoreError.isUnavailable(error) {
             return nil
@@ -517,6 +530,7 @@ public actor Host {
         var work = work
         work.cancellation = nil
         work.startAt = nil
+        work.place = nil
         storeFailed(StoreError(.unavailable, "the database \(store.location) did not answer when job #\(work.record.id) was to start"))
         enqueue(work)
     }
