@@ -9,13 +9,15 @@ lateness: 1,000 schedules of one no-op shell runbook, `every 1 minutes`
           bash's $EPOCHREALTIME at the script's first command: the job's
           own process reading the clock, with no second process (`date`
           would measure a fork and exec of its own, about 1 ms more on an
-          idle machine and several in a burst). The bare floor and
+          idle machine and several in a burst). The floor and
           APScheduler are measured the same way. Also the host's peak RSS.
 throughput: 5,000 slots due at once (one `every 1 seconds` schedule whose
           last claimed slot is 5,000 s ago, catch-up = all, overlap = allow),
           drained with --max-concurrent 16: jobs per second, every one recorded.
-apscheduler: the lateness test with APScheduler 3 (pip) running the same
-          1,000 jobs as subprocesses, cron triggers at staggered seconds.
+floor:    the same probe at the same instants, started by bench/gate_floor.c
+          (forked ahead, released at the instant): the machine's own limit.
+apscheduler: APScheduler 3 (pip) running the same 1,000 schedules' jobs at
+          the same instants, as subprocesses.
 """
 import argparse, json, os, signal, sqlite3, statistics, subprocess, sys, tempfile, time, threading
 
@@ -64,19 +66,44 @@ def make_root(prefix, config):
             f.write(config)
     return root
 
-def lateness(runbook, minutes, config=""):
+SCHEDULES = [f"s{i:04d}" for i in range(1000)]
+
+def next_minute_start():
+    """Waits until 3 s before the next whole minute and returns that minute:
+    each run then covers whole minutes."""
+    now = time.time()
+    minute = int(now) - int(now) % 60 + 60
+    if minute - now < 3:
+        minute += 60
+    time.sleep(max(0, minute - 3 - time.time()))
+    return minute
+
+def instants(first_minute, minutes):
+    """Every job's intended instant over `minutes` whole minutes: each
+    schedule's minute slot plus its stable jitter (runbook's formula), as
+    {instant: jobs due then}."""
+    due = {}
+    for m in range(int(minutes)):
+        slot = first_minute + 60 * m
+        for name in SCHEDULES:
+            instant = slot + jitter(slot, name, 59)
+            due[instant] = due.get(instant, 0) + 1
+    return due
+
+def lateness(runbook, minutes, config="", serve_args=()):
     root = make_root("runbook-lateness-", config)
     with open(f"{root}/runbooks/probe.sh", "w") as f:
         f.write('echo "$RUNBOOK_JOB_ID $EPOCHREALTIME" >> "$RUNBOOK_DATA/starts"\n')
-    for i in range(1000):
-        with open(f"{root}/schedules/s{i:04d}.schedule", "w") as f:
+    for name in SCHEDULES:
+        with open(f"{root}/schedules/{name}.schedule", "w") as f:
             f.write("every = 1 minutes\nrunbook = probe\njitter = 59s\noverlap = allow\ntimezone = UTC\n")
     env = dict(os.environ, RUNBOOK_ROOT=root)
     run([runbook, "publish", "probe"], env=env)
-    host = subprocess.Popen([runbook, "serve"], env=env, stderr=subprocess.DEVNULL)
+    first = next_minute_start()
+    host = subprocess.Popen([runbook, "serve", *serve_args], env=env, stderr=subprocess.DEVNULL)
     peak = [0]
     threading.Thread(target=rss_sampler, args=(host.pid, peak), daemon=True).start()
-    time.sleep(minutes * 60)
+    time.sleep(max(0, first + minutes * 60 - 1 - time.time()))
     host.send_signal(signal.SIGTERM); host.wait()
     jobs = json.loads(run([runbook, "jobs", "--json", "--limit", "0"], env=env).stdout)
     starts = {}
@@ -122,55 +149,57 @@ def throughput(runbook, slots, concurrency, config=""):
     return took, counts
 
 def apscheduler_lateness(minutes):
+    """APScheduler 3 running the same 1,000 schedules' jobs at the same
+    instants (one date trigger per job: APScheduler's own jitter is neither
+    stable nor runbook's), each a subprocess running the same probe."""
     try:
         from apscheduler.schedulers.background import BackgroundScheduler
-        from apscheduler.triggers.cron import CronTrigger
+        from apscheduler.triggers.date import DateTrigger
     except ImportError:
         return None
+    import datetime
     late = []
     lock = threading.Lock()
-    def job(second):
-        now = time.time()
-        intended = int(now) - (int(now) % 60) + second
-        if intended > now + 1:
-            intended -= 60
+    def job(intended):
         out = subprocess.run(["bash", "-c", "echo $EPOCHREALTIME"], capture_output=True, text=True).stdout
         with lock:
             late.append((float(out) - intended) * 1000)
     scheduler = BackgroundScheduler(job_defaults={"misfire_grace_time": 30, "coalesce": False, "max_instances": 5},
                                     executors={"default": {"type": "threadpool", "max_workers": 20}})
-    for i in range(1000):
-        scheduler.add_job(job, CronTrigger(second=i % 60), args=[i % 60])
+    first = next_minute_start()
+    for instant, count in instants(first, minutes).items():
+        when = datetime.datetime.fromtimestamp(instant, tz=datetime.timezone.utc)
+        for _ in range(count):
+            scheduler.add_job(job, DateTrigger(run_date=when), args=[instant])
     scheduler.start()
-    time.sleep(minutes * 60)
+    time.sleep(max(0, first + minutes * 60 - 1 - time.time()))
     scheduler.shutdown(wait=True)
     return late
 
-def bare_lateness(bursts, per_burst):
-    """The floor of the lateness test on this machine: the same probe run by
-    bash, `per_burst` of them started at once (posix_spawn, no runbook, no
-    sandbox, no record) at each of `bursts` whole seconds, as the 1,000
-    schedules fire about 17 at each second of the minute."""
-    work = tempfile.mkdtemp(prefix="runbook-bare-")
+def floor_lateness(minutes):
+    """The machine's floor: the same probe at the same instants, started by
+    bench/gate_floor.c (children forked ahead, released at the instant, then
+    exec bash): no runbook, no sandbox, no record."""
+    work = tempfile.mkdtemp(prefix="runbook-floor-")
+    here = os.path.dirname(os.path.abspath(__file__))
+    compiler = next((c for c in ("cc", "clang", "gcc") if subprocess.run(["sh", "-c", f"command -v {c}"], capture_output=True).returncode == 0), None)
+    if compiler is None:
+        return None
+    subprocess.run([compiler, "-O2", "-o", f"{work}/gate_floor", f"{here}/gate_floor.c"], check=True)
     probe, starts = f"{work}/probe.sh", f"{work}/starts"
     with open(probe, "w") as f:
-        f.write(f'echo "$$ $EPOCHREALTIME" >> {starts}\n')
-    late = []
-    for _ in range(bursts):
-        intended = int(time.time()) + 1
-        time.sleep(max(0, intended - time.time()))
-        pids = [os.posix_spawn("/bin/bash", ["bash", probe], {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}) for _ in range(per_burst)]
-        for pid in pids:
-            os.waitpid(pid, 0)
+        f.write(f'echo "$1 $EPOCHREALTIME" >> {starts}\n')
+    first = next_minute_start()
+    due = "".join(f"{instant} {count}\n" for instant, count in sorted(instants(first, minutes).items()))
+    subprocess.run([f"{work}/gate_floor", probe], input=due, text=True, check=True)
     with open(starts) as f:
-        for line in f:
-            at = float(line.split()[1])
-            late.append((at - int(at)) * 1000)
+        late = [(float(at) - float(instant)) * 1000 for instant, at in (line.split() for line in f)]
     subprocess.run(["rm", "-rf", work])
     return late
 
 def report(name, late):
-    print(f"  {name:12} jobs={len(late):5}  p50={percentile(late, 0.5):7.1f} ms  p99={percentile(late, 0.99):7.1f} ms  max={max(late):7.1f} ms")
+    print(f"  {name:12} jobs={len(late):5}  p50={percentile(late, 0.5):7.1f} ms  p90={percentile(late, 0.9):7.1f} ms  "
+          f"p99={percentile(late, 0.99):7.1f} ms  max={max(late):7.1f} ms")
 
 def main():
     parser = argparse.ArgumentParser()
@@ -179,15 +208,22 @@ def main():
     parser.add_argument("--slots", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--skip-apscheduler", action="store_true")
+    parser.add_argument("--lateness-concurrency", type=int, default=0,
+                        help="serve --max-concurrent for the lateness test (default: runbook's own default)")
     parser.add_argument("--config", default="", help="runbook.conf text for the benchmark roots, e.g. 'sandbox = off'")
     args = parser.parse_args()
 
-    print(f"lateness: 1,000 schedules over a minute, {args.minutes} min (process start - intended instant)")
-    late, rss, count = lateness(args.runbook, args.minutes, args.config.replace("\\n", "\n"))
+    print(f"lateness: 1,000 schedules over a minute, {args.minutes:g} min (process start - intended instant)")
+    serve_args = ["--max-concurrent", str(args.lateness_concurrency)] if args.lateness_concurrency else []
+    late, rss, count = lateness(args.runbook, args.minutes, args.config.replace("\\n", "\n"), serve_args)
     report("runbook", late)
-    print(f"  runbook host peak RSS: {rss:.1f} MB; {count} jobs recorded")
-    report("bare bash", bare_lateness(30, 17))
-    print("  (bare bash: the same probe, 17 at once at each of 30 seconds, started directly: this machine's floor)")
+    print(f"  runbook host peak RSS: {rss:.1f} MB; {count} jobs recorded; "
+          f"--max-concurrent {args.lateness_concurrency or 'default (cores x 4)'}")
+    floor = floor_lateness(args.minutes)
+    if floor:
+        report("floor", floor)
+        print("  (floor: the same probe at the same instants, forked ahead by a small C program and")
+        print("   released at the instant: no runbook, no sandbox; bench/gate_floor.c)")
     if not args.skip_apscheduler:
         aps = apscheduler_lateness(args.minutes)
         if aps:
