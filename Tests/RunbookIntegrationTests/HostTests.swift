@@ -340,4 +340,34 @@ struct HostTests {
         serve.stop()
         #expect(Self.starts(root, runbook: "probe")[job.id] == nil, "job #\(job.id) ran after all")
     }
+
+    /// A readied job that finds no place free at its instant is shown
+    /// queued while it waits, and its start time is when it really started.
+    @Test func aReadiedJobWaitingForAPlaceIsQueuedUntilItStarts() throws {
+        let root = try Self.root(runbook: "nap", script: Self.probe + "sleep 2\n", schedule: "every = 10 seconds\nrunbook = nap\n")
+        try root.write("schedules/nap2.schedule", "every = 10 seconds\nrunbook = nap\n")
+        let serve = Serve(root, ["--max-concurrent", "1"])
+        let store = try Self.store(root)
+        var sawQueued = false
+        #expect(try eventually(within: 25) {
+            let jobs = try store.jobs(JobFilter(runbook: "nap", limit: 10))
+            if jobs.contains(where: { $0.status == .running }), jobs.contains(where: { $0.status == .queued && $0.startedAt == nil }) {
+                sawQueued = true
+            }
+            return sawQueued && Self.starts(root, runbook: "nap").count >= 2
+        })
+        #expect(eventually { (try? store.jobs(JobFilter(runbook: "nap", status: .succeeded, limit: 10)).count) ?? 0 >= 2 })
+        serve.stop()
+        let done = try store.jobs(JobFilter(runbook: "nap", status: .succeeded, limit: 10)).sorted { $0.id < $1.id }
+        let starts = Self.starts(root, runbook: "nap")
+        let (first, second) = (done[0], done[1])
+        #expect(first.slot == second.slot)
+        // One place: the second started when the first had ended, and its record says so.
+        let secondStart = try #require(second.startedAt).timeIntervalSince1970
+        // The first slept 2 s after its probe.
+        let firstEnd = try #require(starts[first.id]) + 2
+        let secondRan = try #require(starts[second.id])
+        #expect(secondStart >= firstEnd)
+        #expect(secondRan >= secondStart && secondRan - secondStart < 0.5)
+    }
 }

@@ -121,6 +121,10 @@ public struct JobRunner: Sendable {
         if job.trigger == .test { for choice in credentials.choices { recorder.note(choice.description) } }
 
         // Reused from an earlier job where one is idle (see ScratchPool).
+        // A readied job that finds no place free at its instant is queued
+        // again while it waits (so `runbook jobs` tells the truth), and
+        // running once it starts, unless it was cancelled meanwhile.
+        let requeued = Flag()
         let scratchPool = ScratchPool(directory: workspace.scratch)
         let scratch = scratchPool.take(for: record.id)
         defer { scratchPool.giveBack(scratch) }
@@ -169,7 +173,13 @@ public struct JobRunner: Sendable {
             spec.limits = policy.rlimits
             if sandbox.enabled { spec.sandbox = policy }
             let held = try request.queued.map { _ in
-                HeldStart(gate: try StartGate(), instant: record.startedAt ?? now(), places: request.places, ticket: request.place, clock: now)
+                HeldStart(gate: try StartGate(), instant: record.startedAt ?? now(), places: request.places, ticket: request.place,
+                          clock: now,
+                          waitingForPlace: { requeued.value = (try? store.relaxed { try store.requeueJob(record.id) }) ?? false },
+                          letGo: { at in
+                              guard requeued.value else { return true }
+                              return (try? store.relaxed { try store.restartJob(record.id, at: at) }) ?? true
+                          })
             }
             run = try Supervisor.run(spec, timeout: limits.timeout, grace: grace, recorder: recorder,
                                      interruptFD: request.cancellation?.descriptor ?? interruptFD, cgroup: cgroup, held: held)
@@ -184,7 +194,7 @@ public struct JobRunner: Sendable {
             // or never let go. (A job started as soon as it could counts
             // from when its readying began, as a manual run does.)
             let planned = record.startedAt ?? .distantPast
-            if run.letGoAt.map({ request.startAt != nil && $0.timeIntervalSince(planned) > 0.001 }) ?? true {
+            if run.letGoAt.map({ request.startAt != nil && !requeued.value && $0.timeIntervalSince(planned) > 0.001 }) ?? true {
                 _ = try? store.relaxed { try store.recordStart(record.id, at: run.letGoAt) }
             }
         }
@@ -337,4 +347,9 @@ public struct JobRunner: Sendable {
             return 1
         }
     }
+}
+
+/// A yes-or-no that closures on the job's own thread set.
+private final class Flag {
+    var value = false
 }

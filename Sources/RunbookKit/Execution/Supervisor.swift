@@ -109,11 +109,20 @@ enum Supervisor {
         func giveBackPlace() {
             if let ticket, let places = start?.places { places.giveBack(ticket) }
         }
+        var queuedForPlace = false
         func letGo() {
             guard let start = held else { return }
             held = nil
+            let at = start.clock()
+            guard start.letGo(at) else {
+                // Its record was taken while it waited (`runbook cancel`).
+                result.cancelledBy = JobCancellation.requestSignal
+                start.gate.withdraw()
+                giveBackPlace()
+                return
+            }
             start.gate.open()
-            result.letGoAt = start.clock()
+            result.letGoAt = at
         }
 
         func escalate(_ reason: String) {
@@ -151,7 +160,12 @@ enum Supervisor {
             if let closedAt = statusClosedAt, now - closedAt > 2 { break }
             if held != nil, now >= instant {
                 if let ticket, let places = start?.places {
-                    if places.take(ticket) { letGo() }
+                    if places.take(ticket) {
+                        letGo()
+                    } else if !queuedForPlace {
+                        queuedForPlace = true
+                        start?.waitingForPlace()
+                    }
                 } else {
                     letGo()
                 }

@@ -51,6 +51,16 @@ extension SQLStore {
         ).first.map(Self.job)
     }
 
+    public func requeueJob(_ id: JobID) throws -> Bool {
+        !(try connection.query("UPDATE jobs SET status = 'queued', started_at = NULL WHERE id = ?1 AND status = 'running' RETURNING id",
+                               [.integer(id.rawValue)]).isEmpty)
+    }
+
+    public func restartJob(_ id: JobID, at: Date) throws -> Bool {
+        !(try connection.query("UPDATE jobs SET status = 'running', started_at = ?2 WHERE id = ?1 AND status = 'queued' RETURNING id",
+                               [.integer(id.rawValue), SQLValue(at)]).isEmpty)
+    }
+
     public func recordStart(_ id: JobID, at: Date?) throws {
         try connection.query("UPDATE jobs SET started_at = ?2 WHERE id = ?1", [.integer(id.rawValue), SQLValue(at)])
     }

@@ -79,6 +79,12 @@ public protocol Store: AnyObject, Sendable {
     func enqueueJob(_ job: NewJob, host: String, ownerPID: Int, ownerStart: String?, lease: String?, at: Date) throws -> JobRecord
     /// Moves a queued job to `running`; nil when it is no longer queued.
     func markRunning(_ id: JobID, revision: Int?, snapshot: String?, ownerPID: Int, ownerStart: String?, at: Date) throws -> JobRecord?
+    /// Moves a running job that has not started after all back to `queued`
+    /// (readied, it waits for a place); false when it is not running.
+    func requeueJob(_ id: JobID) throws -> Bool
+    /// Moves such a job to `running` again as it starts; false when it is
+    /// no longer queued (cancelled meanwhile).
+    func restartJob(_ id: JobID, at: Date) throws -> Bool
     /// Corrects when a running job's program started: later than recorded
     /// (it waited for a place), or nil when it never did (cancelled first).
     func recordStart(_ id: JobID, at: Date?) throws
