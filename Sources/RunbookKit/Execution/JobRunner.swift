@@ -121,9 +121,9 @@ public struct JobRunner: Sendable {
         if job.trigger == .test { for choice in credentials.choices { recorder.note(choice.description) } }
 
         // Reused from an earlier job where one is idle (see ScratchPool).
-        // A readied job that finds no place free at its instant is queued
-        // again while it waits (so `runbook jobs` tells the truth), and
-        // running once it starts, unless it was cancelled meanwhile.
+        // A readied job still waiting for a place a second after its instant
+        // is queued again while it waits (so `runbook jobs` tells the
+        // truth), and running once it starts, unless cancelled meanwhile.
         let requeued = Flag()
         let scratchPool = ScratchPool(directory: workspace.scratch)
         let scratch = scratchPool.take(for: record.id)

@@ -72,7 +72,7 @@ struct HeldStart {
     let ticket: JobPlaces.Ticket?
     /// The wall clock, to record when the gate opened.
     let clock: @Sendable () -> Date
-    /// Called once if no place is free at the instant: the job waits.
+    /// Called once if the job has waited a second for a place past its instant.
     let waitingForPlace: () -> Void
     /// Called as the gate is about to open, with the time; false means the
     /// job must not start after all (cancelled while it waited for a place).

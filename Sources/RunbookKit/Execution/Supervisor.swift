@@ -109,7 +109,10 @@ enum Supervisor {
         func giveBackPlace() {
             if let ticket, let places = start?.places { places.giveBack(ticket) }
         }
+        // Told once the wait for a place has lasted a second: a wait of
+        // milliseconds (a burst of jobs due at once) is not worth a write.
         var queuedForPlace = false
+        let patience = 1.0
         func letGo() {
             guard let start = held else { return }
             held = nil
@@ -162,7 +165,7 @@ enum Supervisor {
                 if let ticket, let places = start?.places {
                     if places.take(ticket) {
                         letGo()
-                    } else if !queuedForPlace {
+                    } else if !queuedForPlace, now >= instant + patience {
                         queuedForPlace = true
                         start?.waitingForPlace()
                     }
@@ -182,6 +185,7 @@ enum Supervisor {
             // Nanoseconds, not poll's milliseconds: a held job starts at its instant.
             var until = statusClosedAt != nil ? now + 0.1 : min(deadline, now + 1)
             if held != nil, !waitingForPlace { until = min(until, instant) }
+            if waitingForPlace, !queuedForPlace { until = min(until, instant + patience) }
             let ready = rb_poll(&fds, UInt(fds.count), Int64((max(0, until - now) * 1e9).rounded(.up)))
             if ready < 0 && errno != EINTR { throw RunError("poll failed while watching the job: \(Errno.current)") }
             if ready <= 0 { continue }
