@@ -358,8 +358,10 @@ struct HostTests {
         })
         #expect(eventually { (try? store.jobs(JobFilter(runbook: "nap", status: .succeeded, limit: 10)).count) ?? 0 >= 2 })
         serve.stop()
-        let done = try store.jobs(JobFilter(runbook: "nap", status: .succeeded, limit: 10)).sorted { $0.id < $1.id }
         let starts = Self.starts(root, runbook: "nap")
+        // In the order they ran (which of the two took the place first is the threads' race).
+        let done = try store.jobs(JobFilter(runbook: "nap", status: .succeeded, limit: 10))
+            .sorted { (starts[$0.id] ?? .infinity) < (starts[$1.id] ?? .infinity) }
         let (first, second) = (done[0], done[1])
         #expect(first.slot == second.slot)
         // One place: the second started when the first had ended, and its record says so.
