@@ -16,6 +16,13 @@ protocol Command: Sendable {
     init(_ scanner: inout ArgumentScanner) throws(UsageError)
 
     func run(_ context: Context) throws -> Int32
+
+    /// How long the command keeps the store open: `.command` but for the host.
+    static var storeLifetime: StoreLifetime { get }
+}
+
+extension Command {
+    static var storeLifetime: StoreLifetime { .command }
 }
 
 /// `--json`, shared by every command that can print JSON.

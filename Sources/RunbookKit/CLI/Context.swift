@@ -14,17 +14,20 @@ public final class Context: @unchecked Sendable {
     let explicitRoot: String?
     /// `--database`: a postgres:// URL, over `RUNBOOK_DATABASE`.
     let databaseOption: String?
+    /// How long the command keeps the store open once it has opened it.
+    let storeLifetime: StoreLifetime
     private var openedWorkspace: Workspace?
     private var openedStore: (any Store)?
     private var openedTools: Tools?
 
     public init(environment: [String: String], currentDirectory: URL, console: Console, root: String?,
-                database: String? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
+                database: String? = nil, storeLifetime: StoreLifetime = .command, now: @escaping @Sendable () -> Date = { Date() }) {
         self.environment = environment
         self.currentDirectory = currentDirectory
         self.console = console
         self.explicitRoot = root
         self.databaseOption = database
+        self.storeLifetime = storeLifetime
         self.now = now
     }
 
@@ -44,7 +47,8 @@ public final class Context: @unchecked Sendable {
         if let openedStore { return openedStore }
         let workspace = try workspace()
         try workspace.prepareState()
-        let store = try StoreLocation.select(option: databaseOption, environment: environment, stateDirectory: workspace.state).open()
+        let store = try StoreLocation.select(option: databaseOption, environment: environment, stateDirectory: workspace.state)
+            .open(lifetime: storeLifetime)
         try OrphanSweep.run(store: store, hostName: hostName, now: now())
         openedStore = store
         return store

@@ -63,7 +63,7 @@ public enum RunbookCLI {
         }
         var commandScanner = ArgumentScanner(commandArguments)
         let context = Context(environment: environment, currentDirectory: currentDirectory, console: console, root: root,
-                              database: globals["--database"])
+                              database: globals["--database"], storeLifetime: command.storeLifetime)
         do {
             let instance = try command.init(&commandScanner)
             return try instance.run(context)

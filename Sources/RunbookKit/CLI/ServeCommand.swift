@@ -70,6 +70,9 @@ struct ServeCommand: Command {
 
     var options = HostOptions()
 
+    /// The host keeps its connection for as long as it runs.
+    static let storeLifetime = StoreLifetime.service
+
     init(_ scanner: inout ArgumentScanner) throws(UsageError) {
         if let count = try scanner.integer("--max-concurrent", minimum: 1) { options.maxConcurrent = count }
         if let milliseconds = try scanner.integer("--ready-ahead", minimum: 0) {

@@ -19,9 +19,10 @@ public final class SQLiteStore: SQLStore {
     }
 
     /// Opens the store at `path`, applying any pending migrations.
+    /// - Parameter lifetime: how long the caller keeps it open (see `SQLiteConnection`).
     /// - Throws: `StoreError` `.open`, `.schema` (the file is newer than this binary), `.busy`.
-    public init(path: String) throws {
-        sqlite = try SQLiteConnection(path: path)
+    public init(path: String, lifetime: StoreLifetime = .command) throws {
+        sqlite = try SQLiteConnection(path: path, lifetime: lifetime)
         stateDirectory = URL(fileURLWithPath: path).deletingLastPathComponent()
         try migrate()
     }

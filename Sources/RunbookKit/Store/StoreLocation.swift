@@ -18,9 +18,10 @@ public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Opens the store, migrating it if needed.
-    public func open() throws -> any Store {
+    /// - Parameter lifetime: how long the caller keeps it open.
+    public func open(lifetime: StoreLifetime = .command) throws -> any Store {
         switch self {
-        case .sqlite(let path): return try SQLiteStore(path: path)
+        case .sqlite(let path): return try SQLiteStore(path: path, lifetime: lifetime)
         case .postgres(let url): return try PostgresStore(url: url)
         }
     }
