@@ -4,9 +4,10 @@ import Glibc
 /// Where this machine's cgroup hierarchies are, and which of them runbook
 /// can use (found once per process, see `HostSandbox`).
 public struct CgroupLayout: Sendable, Equatable {
-    /// v1 hierarchies by controller (`memory`, `pids`, `cpuacct`): the
-    /// directory under which job cgroups go (this process's own cgroup
-    /// there, plus `runbook`).
+    /// v1 hierarchies by controller (`memory`, `pids`, and `cpuacct` where
+    /// there is no v2 cgroup to read CPU time from): the directory under
+    /// which job cgroups go (this process's own cgroup there, plus
+    /// `runbook`).
     public var v1: [String: String] = [:]
     /// The unified (v2) hierarchy's directory for job cgroups, if writable.
     public var v2: String?
@@ -15,6 +16,10 @@ public struct CgroupLayout: Sendable, Equatable {
 
     /// Reads `/proc/self/mountinfo` and `/proc/self/cgroup`; keeps only the
     /// places this process may create directories in.
+    ///
+    /// A v2 cgroup counts CPU time in its `cpu.stat` whether or not the
+    /// `cpu` controller is enabled, so with one, a v1 `cpuacct` cgroup
+    /// would only cost each job another directory to make, join and remove.
     public static func detect() -> CgroupLayout {
         var layout = CgroupLayout()
         guard let mountinfo = readSmallFile("/proc/self/mountinfo"), let membership = readSmallFile("/proc/self/cgroup") else { return layout }
@@ -25,32 +30,40 @@ public struct CgroupLayout: Sendable, Equatable {
             if parts[0] == "0" { ownPath[""] = String(parts[2]) }
             for controller in parts[1].split(separator: ",") { ownPath[String(controller)] = String(parts[2]) }
         }
+        // The mounts of each hierarchy, in order: the unified one ("") and
+        // the v1 ones runbook uses, by controller.
+        var mountPoints: [String: [String]] = [:]
         for line in mountinfo.split(separator: "\n") where line.contains("cgroup") {
             // `ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [TAGS...] - FSTYPE SOURCE SUPEROPTIONS`
             let words = line.split(separator: " ")
             guard let dash = words.firstIndex(of: "-"), dash >= 5, words.count >= dash + 4 else { continue }
             let mountPoint = String(words[4])
-            let right = Array(words[(dash + 1)...])
-            if right[0] == "cgroup2", layout.v2 == nil, let own = ownPath[""] {
-                let base = mountPoint + (own == "/" ? "" : own) + "/runbook"
-                if prepare(base) {
-                    layout.v2 = base
-                    let available = readSmallFile(base + "/cgroup.controllers") ?? ""
-                    let wanted = available.split(whereSeparator: \.isWhitespace).map(String.init).filter { ["memory", "pids", "cpu"].contains($0) }
-                    if !wanted.isEmpty {
-                        _ = writeFile(base + "/cgroup.subtree_control", wanted.map { "+\($0)" }.joined(separator: " "))
-                    }
-                    let enabled = readSmallFile(base + "/cgroup.subtree_control") ?? ""
-                    layout.v2Controllers = Set(enabled.split(whereSeparator: \.isWhitespace).map(String.init))
-                }
-            } else if right[0] == "cgroup" {
-                let options = right[2].split(separator: ",").map(String.init)
-                for controller in ["memory", "pids", "cpuacct"] where options.contains(controller) && layout.v1[controller] == nil {
-                    guard let own = ownPath[controller] else { continue }
-                    let base = mountPoint + (own == "/" ? "" : own) + "/runbook"
-                    if prepare(base) { layout.v1[controller] = base }
+            if words[dash + 1] == "cgroup2" {
+                mountPoints["", default: []].append(mountPoint)
+            } else if words[dash + 1] == "cgroup" {
+                let options = words[dash + 3].split(separator: ",")
+                for controller in ["memory", "pids", "cpuacct"] where options.contains(Substring(controller)) {
+                    mountPoints[controller, default: []].append(mountPoint)
                 }
             }
+        }
+        /// The first mount of `hierarchy` under which job cgroups can be made.
+        func base(_ hierarchy: String) -> String? {
+            guard let own = ownPath[hierarchy] else { return nil }
+            return mountPoints[hierarchy, default: []].lazy.map { $0 + (own == "/" ? "" : own) + "/runbook" }.first(where: prepare)
+        }
+        if let v2 = base("") {
+            layout.v2 = v2
+            let available = readSmallFile(v2 + "/cgroup.controllers") ?? ""
+            let wanted = available.split(whereSeparator: \.isWhitespace).map(String.init).filter { ["memory", "pids", "cpu"].contains($0) }
+            if !wanted.isEmpty {
+                _ = writeFile(v2 + "/cgroup.subtree_control", wanted.map { "+\($0)" }.joined(separator: " "))
+            }
+            let enabled = readSmallFile(v2 + "/cgroup.subtree_control") ?? ""
+            layout.v2Controllers = Set(enabled.split(whereSeparator: \.isWhitespace).map(String.init))
+        }
+        for controller in layout.v2 == nil ? ["memory", "pids", "cpuacct"] : ["memory", "pids"] {
+            if let base = base(controller) { layout.v1[controller] = base }
         }
         return layout
     }
@@ -63,13 +76,16 @@ public struct CgroupLayout: Sendable, Equatable {
 }
 
 /// One job's cgroups, made before the job starts and removed after it:
-/// the v1 memory, pids and cpuacct controllers where they are writable,
-/// and a v2 cgroup for `cgroup.kill` (and its controllers on a v2-only
-/// host). The spawn child joins them by writing to `procFiles`.
+/// the v1 memory and pids controllers where they are writable, and a v2
+/// cgroup for `cgroup.kill` and CPU time (and its controllers on a v2-only
+/// host; v1 cpuacct where there is no v2). The spawn child joins them by
+/// writing to `procFiles`.
 final class JobCgroup {
     private(set) var directories: [String: String] = [:]   // "memory", "pids", "cpuacct", "v2"
     private(set) var procFiles: [Int32] = []
     private let v2Controllers: Set<String>
+    /// `cgroup.kill` was written: nothing can be left in the cgroup to kill.
+    private var killed = false
 
     /// Creates the cgroups named `name` and sets the limits.
     /// - Throws: `RunError` when a limit cannot be written (the job would run unlimited).
@@ -87,10 +103,9 @@ final class JobCgroup {
             if let memory = limits.memory {
                 if let directory = made["memory"] {
                     try Self.write(directory + "/memory.limit_in_bytes", String(memory))
-                    // Swap counts too, where the kernel accounts it: a hog must not page out the host.
-                    if access(directory + "/memory.memsw.limit_in_bytes", F_OK) == 0 {
-                        try Self.write(directory + "/memory.memsw.limit_in_bytes", String(memory))
-                    }
+                    // Swap counts too, where the kernel accounts it (the file
+                    // exists): a hog must not page out the host.
+                    try Self.write(directory + "/memory.memsw.limit_in_bytes", String(memory), ifPresent: true)
                 } else if let directory = made["v2"], v2Controllers.contains("memory") {
                     try Self.write(directory + "/memory.max", String(memory))
                     _ = writeFile(directory + "/memory.swap.max", "0")
@@ -142,7 +157,8 @@ final class JobCgroup {
     @discardableResult
     func killAll() -> Bool {
         guard let directory = directories["v2"] else { return false }
-        return writeFile(directory + "/cgroup.kill", "1")
+        killed = writeFile(directory + "/cgroup.kill", "1")
+        return killed
     }
 
     /// What the cgroups counted while the job ran.
@@ -170,12 +186,13 @@ final class JobCgroup {
         } else if let directory = directories["v2"], v2Controllers.contains("pids") {
             usage.refusedForks = Self.field("max", in: directory + "/pids.events") ?? 0
         }
-        if let directory = directories["cpuacct"] {
+        if let directory = directories["v2"] {
+            let stat = Self.fields(in: directory + "/cpu.stat")
+            usage.userMicroseconds = stat["user_usec"]
+            usage.systemMicroseconds = stat["system_usec"]
+        } else if let directory = directories["cpuacct"] {
             usage.userMicroseconds = Self.number(directory + "/cpuacct.usage_user").map { $0 / 1000 }
             usage.systemMicroseconds = Self.number(directory + "/cpuacct.usage_sys").map { $0 / 1000 }
-        } else if let directory = directories["v2"] {
-            usage.userMicroseconds = Self.field("user_usec", in: directory + "/cpu.stat")
-            usage.systemMicroseconds = Self.field("system_usec", in: directory + "/cpu.stat")
         }
         return usage
     }
@@ -184,7 +201,7 @@ final class JobCgroup {
     /// (a cgroup with members cannot be removed).
     func remove() {
         closeProcFiles()
-        killAll()
+        if !killed { killAll() }
         for directory in directories.values {
             var tries = 0
             while rmdir(directory) != 0 && errno == EBUSY && tries < 200 {
@@ -195,8 +212,11 @@ final class JobCgroup {
         directories = [:]
     }
 
-    private static func write(_ path: String, _ value: String) throws {
-        guard writeFile(path, value) else { throw RunError("cannot set \(path) to \(value): \(Errno.current)") }
+    /// - Parameter ifPresent: a file the kernel does not have is no error.
+    private static func write(_ path: String, _ value: String, ifPresent: Bool = false) throws {
+        guard writeFile(path, value) || (ifPresent && errno == ENOENT) else {
+            throw RunError("cannot set \(path) to \(value): \(Errno.current)")
+        }
     }
 
     private static func number(_ path: String) -> Int? {
@@ -206,12 +226,16 @@ final class JobCgroup {
 
     /// `NAME VALUE` lines (memory.oom_control, pids.events, cpu.stat).
     private static func field(_ name: String, in path: String) -> Int? {
-        guard let text = readSmallFile(path) else { return nil }
-        for line in text.split(separator: "\n") {
+        fields(in: path)[name]
+    }
+
+    private static func fields(in path: String) -> [String: Int] {
+        var fields: [String: Int] = [:]
+        for line in (readSmallFile(path) ?? "").split(separator: "\n") {
             let words = line.split(separator: " ")
-            if words.count == 2, words[0] == name { return Int(words[1]) }
+            if words.count == 2, let value = Int(words[1]) { fields[String(words[0])] = value }
         }
-        return nil
+        return fields
     }
 }
 

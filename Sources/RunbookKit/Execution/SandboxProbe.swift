@@ -59,6 +59,10 @@ public struct SandboxReport: Sendable, Encodable {
         }
         for controller in ["memory", "pids", "cpuacct"] {
             let base = host.cgroups.v1[controller]
+            if controller == "cpuacct", base == nil, host.cgroups.v2 != nil {
+                add("cgroup v1 cpuacct", true, "not needed: a job's CPU time is read from its v2 cgroup (cpu.stat)")
+                continue
+            }
             add("cgroup v1 \(controller)", base != nil, base.map { "job cgroups under \($0)" }
                 ?? "no writable v1 \(controller) hierarchy for this user")
         }
