@@ -72,8 +72,8 @@ public final class Context: @unchecked Sendable {
 
     /// The job runner, with `runbook.conf` and this machine's sandbox.
     public func runner() throws -> JobRunner {
-        var runner = JobRunner(workspace: try workspace(), store: try store(), tools: try tools(), hostName: hostName, now: now)
-        runner.hostEnvironment = environment
+        var runner = JobRunner(workspace: try workspace(), store: try store(), tools: try tools(), hostName: hostName,
+                               environment: environment, now: now)
         runner.hostConfig = try HostConfig.load(try workspace())
         runner.sandbox = runner.hostConfig.sandbox ? HostSandbox.detect(config: runner.hostConfig) : .unconfined
         return runner

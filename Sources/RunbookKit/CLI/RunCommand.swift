@@ -36,13 +36,15 @@ struct RunCommand: Command {
 
     func run(_ context: Context) throws -> Int32 {
         let store = try context.store()
-        if try store.publishedRevision(of: name) == nil {
+        guard let revision = try store.publishedRevision(of: name) else {
+            // No runbook of that name says so (with the nearest name); one never published says that.
             let catalog = try context.catalog()
             if catalog.runbooks[name] == nil { _ = try catalog.runbook(named: name) }
+            throw PublishedRunbook.unpublished(name)
         }
         // The published revision is all that runs: no need to scan the drafts.
         let (registry, _) = Catalog.runtimes(try context.workspace())
-        let published = try PublishedRunbook.load(name, workspace: try context.workspace(), store: store, registry: registry)
+        let published = try PublishedRunbook.load(revision, workspace: try context.workspace(), store: store, registry: registry)
         return try JobLauncher.launch(job: published.job(trigger: .manual), runtime: published.runtime, settings: published.settings,
                                       given: parameters, label: "revision \(published.revision.number) of \(name)", context: context)
     }

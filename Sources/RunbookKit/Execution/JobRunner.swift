@@ -20,7 +20,7 @@ public struct JobRunner: Sendable {
     public var syncEachCompletion = true
     /// runbook's own environment: where `env:` credential values come from
     /// (never passed to jobs as a whole).
-    public var hostEnvironment: [String: String] = ProcessInfo.processInfo.environment
+    public var hostEnvironment: [String: String]
     /// The host's default limits and job user (`runbook.conf`).
     public var hostConfig = HostConfig()
     /// What the sandbox may use here. `Context.runner()` sets the detected
@@ -28,11 +28,15 @@ public struct JobRunner: Sendable {
     public var sandbox: HostSandbox = .unconfined
     public var now: @Sendable () -> Date
 
-    public init(workspace: Workspace, store: any Store, tools: Tools, hostName: String, now: @escaping @Sendable () -> Date) {
+    /// - Parameter environment: runbook's own environment, when the caller
+    ///   has it already (reading the process's costs a dictionary per call).
+    public init(workspace: Workspace, store: any Store, tools: Tools, hostName: String,
+                environment: [String: String] = ProcessInfo.processInfo.environment, now: @escaping @Sendable () -> Date) {
         self.workspace = workspace
         self.store = store
         self.tools = tools
         self.hostName = hostName
+        self.hostEnvironment = environment
         self.now = now
     }
 

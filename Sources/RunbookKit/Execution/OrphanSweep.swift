@@ -30,8 +30,7 @@ public enum ProcessIdentity {
 
     /// The identity of a running process, nil if there is none with `pid`.
     public static func of(pid: Int) -> String? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return nil }
+        guard let stat = readSmallFile("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return nil }
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         guard fields.count > 19 else { return nil }
         return "\(bootID):\(fields[19])"
@@ -46,6 +45,6 @@ public enum ProcessIdentity {
     }
 
     static let bootID: String = {
-        (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8))?.trimmingWhitespace() ?? "unknown-boot"
+        readSmallFile("/proc/sys/kernel/random/boot_id")?.trimmingWhitespace() ?? "unknown-boot"
     }()
 }

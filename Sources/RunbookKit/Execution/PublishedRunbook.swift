@@ -12,9 +12,14 @@ public struct PublishedRunbook: Sendable {
     /// - Throws: `RunError` when it has none (never published, or retired),
     ///   when no runtime runs its file type, or when its snapshot is damaged.
     public static func load(_ name: String, workspace: Workspace, store: any Store, registry: RuntimeRegistry) throws -> PublishedRunbook {
-        guard let revision = try store.publishedRevision(of: name) else {
-            throw RunError("'\(name)' has no published revision: `runbook test \(name)` tries the draft, `runbook publish \(name)` publishes it")
-        }
+        guard let revision = try store.publishedRevision(of: name) else { throw unpublished(name) }
+        return try load(revision, workspace: workspace, store: store, registry: registry)
+    }
+
+    /// Loads `revision`, the live revision of its runbook.
+    /// - Throws: `RunError` when no runtime runs its file type, or when its snapshot is damaged.
+    public static func load(_ revision: Revision, workspace: Workspace, store: any Store, registry: RuntimeRegistry) throws -> PublishedRunbook {
+        let name = revision.runbook
         let ext = URL(fileURLWithPath: revision.filename).pathExtension
         guard let runtime = registry.runtime(forExtension: ext) else {
             throw RunError("revision \(revision.number) of '\(name)' is a .\(ext) file and no runtime runs it: check runtimes.conf")
@@ -40,6 +45,11 @@ public struct PublishedRunbook: Sendable {
         }
         try snapshots.store(data)
         return data
+    }
+
+    /// Why `name` cannot run: it has no live revision.
+    static func unpublished(_ name: String) -> RunError {
+        RunError("'\(name)' has no published revision: `runbook test \(name)` tries the draft, `runbook publish \(name)` publishes it")
     }
 
     /// A job of this revision.

@@ -105,7 +105,7 @@ extension SQLStore {
     /// The published revision of `runbook`, nil if never published or retired.
     public func publishedRevision(of runbook: String) throws -> Revision? {
         let rows = try connection.query("""
-            SELECT \(Self.revisionColumns.split(separator: ",").map { "r." + $0.trimmingWhitespace() }.joined(separator: ", "))
+            SELECT r.runbook, r.number, r.hash, r.filename, r.origin, r.created_at, r."user", r.message, r.git_commit, r.git_dirty
             FROM publications p JOIN revisions r ON r.runbook = p.runbook AND r.number = p.revision
             WHERE p.id = (SELECT MAX(id) FROM publications WHERE runbook = ?1)
             """, [.text(runbook)])
@@ -219,15 +219,16 @@ extension SQLStore {
     public func jobs(_ filter: JobFilter) throws -> [JobRecord] {
         var clauses: [String] = []
         var parameters: [SQLValue] = []
-        func add(_ clause: String, _ value: SQLValue) {
+        /// `column operator ?N`, N the value's place among the parameters.
+        func add(_ column: String, _ comparison: String, _ value: SQLValue) {
             parameters.append(value)
-            clauses.append(clause.replacingOccurrences(of: "?", with: "?\(parameters.count)"))
+            clauses.append("\(column) \(comparison) ?\(parameters.count)")
         }
-        if let runbook = filter.runbook { add("runbook = ?", .text(runbook)) }
+        if let runbook = filter.runbook { add("runbook", "=", .text(runbook)) }
         if !filter.statuses.isEmpty { clauses.append("status IN (\(filter.statuses.map { "'\($0.rawValue)'" }.joined(separator: ", ")))") }
-        if let schedule = filter.schedule { add("schedule = ?", .text(schedule)) }
-        if let since = filter.since { add("queued_at >= ?", SQLValue(since)) }
-        if let trigger = filter.trigger { add("trigger = ?", .text(trigger.rawValue)) }
+        if let schedule = filter.schedule { add("schedule", "=", .text(schedule)) }
+        if let since = filter.since { add("queued_at", ">=", SQLValue(since)) }
+        if let trigger = filter.trigger { add("trigger", "=", .text(trigger.rawValue)) }
         let whereClause = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
         let limit = filter.limit.map { "LIMIT \(max(0, $0))" } ?? ""
         return try connection.query(
