@@ -75,7 +75,8 @@ public final class Context: @unchecked Sendable {
         var runner = JobRunner(workspace: try workspace(), store: try store(), tools: try tools(), hostName: hostName,
                                environment: environment, now: now)
         runner.hostConfig = try HostConfig.load(try workspace())
-        runner.sandbox = runner.hostConfig.sandbox ? HostSandbox.detect(config: runner.hostConfig) : .unconfined
+        let cache = SandboxCache(path: try workspace().cache.appendingPathComponent("sandbox").path)
+        runner.sandbox = runner.hostConfig.sandbox ? HostSandbox.detect(config: runner.hostConfig, cache: cache) : .unconfined
         return runner
     }
 

@@ -4,7 +4,8 @@ import Glibc
 
 /// What this machine grants runbook's sandbox, for this user: found from
 /// cheap facts at start (the euid, `/proc`, sysctls, writable cgroup
-/// directories); `runbook doctor` also tries each mechanism for real.
+/// directories; those that rarely change kept between commands by
+/// `SandboxCache`); `runbook doctor` also tries each mechanism for real.
 public struct HostSandbox: Sendable, Equatable {
     /// The sandbox is on at all (off in `unconfined`: a plain supervised job).
     public var enabled = true
@@ -45,11 +46,24 @@ public struct HostSandbox: Sendable, Equatable {
         self.gid = gid
     }
 
-    /// The facts for this process, with `config.user` as the job user.
+    /// The facts for this process, with `config.user` as the job user, all
+    /// found afresh (`runbook doctor`, `runbook show`).
     public static func detect(config: HostConfig) -> HostSandbox {
+        detect(config: config, kernel: KernelFeatures.probe(), cgroups: CgroupLayout.detect())
+    }
+
+    /// The facts for a command about to run a job: what cannot have changed
+    /// since an earlier command on this machine comes from `cache`; the
+    /// rest (the user namespace sysctls, the job user) is read now.
+    static func detect(config: HostConfig, cache: SandboxCache) -> HostSandbox {
+        let facts = cache.facts()
+        return detect(config: config, kernel: facts.kernel, cgroups: facts.cgroups)
+    }
+
+    static func detect(config: HostConfig, kernel: KernelFeatures, cgroups: CgroupLayout) -> HostSandbox {
         var host = HostSandbox(uid: geteuid(), gid: getegid())
         let root = host.uid == 0
-        let has = { (kind: String) in access("/proc/self/ns/\(kind)", F_OK) == 0 }
+        let has = { (kind: String) in kernel.namespaces.contains(kind) }
         if root {
             host.namespaces = has("mnt") && has("pid") && has("ipc") && has("uts")
             if !host.namespaces { host.unavailable["namespaces"] = "the kernel has no mount/PID/IPC/UTS namespaces" }
@@ -62,13 +76,13 @@ public struct HostSandbox: Sendable, Equatable {
         host.networkNamespace = host.namespaces && has("net")
         host.cgroupNamespace = host.namespaces && has("cgroup")
         if !host.networkNamespace { host.unavailable["network namespace"] = host.unavailable["namespaces"] ?? "the kernel has no network namespaces" }
-        host.recursiveReadOnly = host.namespaces && kernelAtLeast(5, 12)
+        host.recursiveReadOnly = host.namespaces && kernel.recursiveReadOnly
         if host.namespaces && !host.recursiveReadOnly {
             host.unavailable["read-only root"] = "mount_setattr needs Linux 5.12"
         }
-        host.seccomp = rb_seccomp_supported() != 0 && access("/proc/sys/kernel/seccomp/actions_avail", F_OK) == 0
+        host.seccomp = kernel.seccomp
         if !host.seccomp { host.unavailable["seccomp"] = "the kernel or this architecture has no seccomp filter support" }
-        host.cgroups = CgroupLayout.detect()
+        host.cgroups = cgroups
         if root {
             if config.user == "root" || config.user == "0" {
                 host.unavailable["user switch"] = "runbook.conf says user = root"
@@ -114,14 +128,5 @@ public struct HostSandbox: Sendable, Equatable {
             return "AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns = 1)"
         }
         return nil
-    }
-
-    static func kernelAtLeast(_ major: Int, _ minor: Int) -> Bool {
-        var name = utsname()
-        uname(&name)
-        let release = withUnsafeBytes(of: name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        let numbers = release.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
-        guard numbers.count == 2 else { return false }
-        return (numbers[0], numbers[1]) >= (major, minor)
     }
 }
