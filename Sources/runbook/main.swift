@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import RunbookKit
 
 exit(RunbookCLI.main(Array(CommandLine.arguments.dropFirst())))

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 struct CredentialsCommand: Command {
     static let name = "credentials"

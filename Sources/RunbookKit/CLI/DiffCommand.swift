@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 struct DiffCommand: Command {
     static let name = "diff"

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 struct DoctorCommand: Command {
     static let name = "doctor"
@@ -40,7 +40,7 @@ struct DoctorCommand: Command {
         var lines = ["sandbox on this machine for \(report.user):", ""]
         let width = report.mechanisms.map { $0.name.count }.max() ?? 0
         for mechanism in report.mechanisms {
-            let name = mechanism.name.padding(toLength: width, withPad: " ", startingAt: 0)
+            let name = mechanism.name.padded(to: width)
             lines.append("  \(name)  \(mechanism.active ? "active     " : "unavailable")  \(mechanism.detail)")
         }
         lines.append("")

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 struct JobsCommand: Command {
     static let name = "jobs"

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One runbook as `list`, `show` and their `--json` present it.
 struct RunbookSummary: Encodable {

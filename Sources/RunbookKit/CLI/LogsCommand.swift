@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 
 struct LogsCommand: Command {
@@ -106,9 +106,9 @@ struct LogsCommand: Command {
         var parts: [String] = []
         if let peak = job.peakMemoryKB { parts.append("peak memory \(ByteSize.format(bytes: (peak + 1023) / 1024 * 1024 * 1024))") }
         if let user = job.userCPUMicroseconds, let system = job.systemCPUMicroseconds {
-            parts.append(String(format: "CPU %.2fs user + %.2fs system", Double(user) / 1e6, Double(system) / 1e6))
+            parts.append(String(cFormat: "CPU %.2fs user + %.2fs system", Double(user) / 1e6, Double(system) / 1e6))
         } else if let cpu = job.cpuMicroseconds {
-            parts.append(String(format: "CPU %.2fs", Double(cpu) / 1e6))
+            parts.append(String(cFormat: "CPU %.2fs", Double(cpu) / 1e6))
         }
         return parts.isEmpty ? nil : parts.joined(separator: ", ")
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 struct NextCommand: Command {
     static let name = "next"

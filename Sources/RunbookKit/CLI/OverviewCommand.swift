@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 struct OverviewCommand: Command {
     static let name = "overview"
@@ -50,7 +50,7 @@ struct OverviewCommand: Command {
             for figures in overview.runbooks {
                 let failed = figures.failed == 0 ? "0" : palette.red("\(figures.failed)") + " (\(figures.failureSummary))"
                 let rate = figures.successRate.map { rate -> String in
-                    let text = String(format: "%.1f%%", rate * 100)
+                    let text = String(cFormat: "%.1f%%", rate * 100)
                     return rate >= 0.999 ? palette.green(text) : rate < 0.9 ? palette.red(text) : palette.yellow(text)
                 } ?? "-"
                 let notRun = figures.skipped + figures.missed == 0 ? "0" : "\(figures.skipped + figures.missed)"

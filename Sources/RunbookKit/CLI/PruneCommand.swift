@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 struct PruneCommand: Command {
     static let name = "prune"

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 struct PublishCommand: Command {
     static let name = "publish"

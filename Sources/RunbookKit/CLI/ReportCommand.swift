@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 struct ReportCommand: Command {
     static let name = "report"

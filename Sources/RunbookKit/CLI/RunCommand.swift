@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// `runbook test` and `runbook run`: one job now, output live on the

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The `runbook` command line: global options, dispatch to a command, and
 /// the mapping of failures to exit statuses (2 for usage errors, 1 for the
@@ -90,7 +91,7 @@ public enum RunbookCLI {
 
     static func overview() -> String {
         let width = commands.map { $0.name.count }.max() ?? 0
-        let lines = commands.map { "  \($0.name.padding(toLength: width, withPad: " ", startingAt: 0))  \($0.summary)" }
+        let lines = commands.map { "  \($0.name.padded(to: width))  \($0.summary)" }
         return """
             runbook: a self-hosted runbook host: publish, run and record scripts kept in git.
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One schedule as `schedules` and `show` present it.
 struct ScheduleSummary: Encodable {

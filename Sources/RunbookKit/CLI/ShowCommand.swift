@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 struct ShowCommand: Command {
     static let name = "show"

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Aligned text columns for human output. The last column is not padded.
 struct Table {
@@ -76,22 +76,28 @@ func renderJSON<T: Encodable>(_ value: T) throws -> String {
 /// `1.2s`, `350ms`, `4m05s`, `2h03m`: short durations for tables.
 func formatElapsed(_ seconds: TimeInterval) -> String {
     if seconds < 1 { return "\(Int((seconds * 1000).rounded()))ms" }
-    if seconds < 60 { return String(format: "%.1fs", seconds) }
+    if seconds < 60 { return String(cFormat: "%.1fs", seconds) }
     let whole = Int(seconds.rounded())
-    if whole < 3600 { return String(format: "%dm%02ds", whole / 60, whole % 60) }
-    return String(format: "%dh%02dm", whole / 3600, whole / 60 % 60)
+    if whole < 3600 { return String(cFormat: "%ldm%02lds", whole / 60, whole % 60) }
+    return String(cFormat: "%ldh%02ldm", whole / 3600, whole / 60 % 60)
 }
 
 /// Local time for tables: `2026-11-23 04:12:09`.
 func formatLocal(_ date: Date) -> String {
-    let formatter = DateFormatter()
-    formatter.locale = Locale(identifier: "en_US_POSIX")
-    formatter.timeZone = .current
-    formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
-    return formatter.string(from: date)
+    var calendar = Calendar(identifier: .gregorian)
+    calendar.timeZone = .current
+    let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+    return String(cFormat: "%04ld-%02ld-%02ld %02ld:%02ld:%02ld", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0,
+                  parts.hour ?? 0, parts.minute ?? 0, parts.second ?? 0)
 }
 
 extension String {
+    /// The text padded with spaces (or cut) to `width` characters, as a
+    /// table column.
+    func padded(to width: Int) -> String {
+        count >= width ? String(prefix(width)) : self + String(repeating: " ", count: width - count)
+    }
+
     func trimmingTrailingWhitespace() -> String {
         var text = self
         while let last = text.last, last == " " { text.removeLast() }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 struct VersionsCommand: Command {
     static let name = "versions"

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Every runbook file under `runbooks/`, each read, hashed and its header
 /// parsed. A broken file (a bad name, two files with one stem, a header
@@ -34,8 +34,8 @@ public struct Catalog: Sendable {
         var byName: [String: [String]] = [:]
         for file in files.sorted() where !file.hasPrefix(".") && !file.hasPrefix("README") {
             let url = workspace.runbooks.appendingPathComponent(file)
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+            var isDirectory = false
+            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory else { continue }
             let location = SourceLocation(file: workspace.display(url), line: 1)
             let ext = url.pathExtension
             let stem = url.deletingPathExtension().lastPathComponent
@@ -104,7 +104,7 @@ public struct Catalog: Sendable {
             if byte == 0x0a { line += 1; column = 1 } else { column += 1 }
             index = end
         }
-        let byte = index < bytes.count ? String(format: "0x%02x", bytes[index]) : "end of file"
+        let byte = index < bytes.count ? String(cFormat: "0x%02lx", Int(bytes[index])) : "end of file"
         return CatalogError(.notUTF8, at: SourceLocation(file: path, line: line, column: column),
                             "the file is not UTF-8 text (byte \(byte)): save it as UTF-8")
     }

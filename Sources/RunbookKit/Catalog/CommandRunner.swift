@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Runs a short helper command (a syntax check, a compiler, git) and
 /// returns what it printed. Runtimes and provenance use it; Execution

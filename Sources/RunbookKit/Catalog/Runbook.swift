@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One runbook file as it is now (the draft).
 public struct Runbook: Sendable {

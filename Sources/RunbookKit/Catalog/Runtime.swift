@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A language runbooks can be written in. Runtimes are plugins behind this
 /// one interface: the built-in `python`, `shell` and `swift`, and whatever

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The runtimes known in a root: the built-ins, then those `runtimes.conf`
 /// adds, by extension.
@@ -48,7 +48,7 @@ public struct RuntimeRegistry: Sendable {
         func finish() {
             guard let current = section else { return }
             let at = SourceLocation(file: path, line: current.line)
-            guard let ext = current.fields["extension"]?.0.trimmingCharacters(in: CharacterSet(charactersIn: ". ")), !ext.isEmpty else {
+            guard let ext = current.fields["extension"]?.0.trimming(while: { $0 == "." || $0 == " " }), !ext.isEmpty else {
                 errors.append(CatalogError(.badRuntimeConfig, at: at, "runtime '\(current.name)' needs 'extension = EXT'"))
                 return
             }

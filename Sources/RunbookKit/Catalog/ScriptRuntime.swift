@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A runtime that runs the file as it is with an interpreter: the built-in
 /// `python` and `shell`, and every runtime from `runtimes.conf`.

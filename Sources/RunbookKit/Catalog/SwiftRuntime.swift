@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Swift runbooks: compiled once per snapshot with `swiftc -O` into a cache
 /// keyed by the content hash, then run as a binary. Never `swift file.swift`

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// How the runbooks of a catalog and the credentials file fit together:
 /// what `runbook check` and `runbook credentials` report. Never holds a value.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// Turns a field's `Value` into the secret itself at job start: `env:VAR`

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// The parsed `credentials` file at the root: INI sections of fields.

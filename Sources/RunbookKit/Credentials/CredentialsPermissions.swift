@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// The rule ssh applies to a private key, applied to the credentials file:
@@ -67,6 +67,6 @@ public enum CredentialsPermissions {
     /// A path as a shell would need it in the suggested command.
     private static func quoted(_ path: String) -> String {
         let plain = path.utf8.allSatisfy { CredentialName.isNameByte($0) || $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: ".") }
-        return plain && !path.isEmpty ? path : "'" + path.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        return plain && !path.isEmpty ? path : "'" + path.replacing("'", with: "'\\''") + "'"
     }
 }

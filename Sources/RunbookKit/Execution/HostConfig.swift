@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `runbook.conf` at the root: the host's default limits and who jobs run
 /// as. `key = value` lines, `#` comments. A runbook's header overrides each

@@ -1,5 +1,5 @@
 import CRunbookSpawn
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// What this machine grants runbook's sandbox, for this user: found from

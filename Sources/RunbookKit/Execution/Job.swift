@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A job's number in the store; shown to users as `#42`.
 public struct JobID: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible, Comparable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// Where this machine's cgroup hierarchies are, and which of them runbook

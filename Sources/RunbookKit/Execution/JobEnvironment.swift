@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// The whole environment of a job (DESIGN §3). Nothing of the host's

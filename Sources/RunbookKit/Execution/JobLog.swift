@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// A job's log read back: the `TIMESTAMP STREAM TEXT` lines `OutputRecorder`
@@ -42,10 +42,18 @@ public struct JobLog: Sendable {
     /// last of them; with `partial`, a last line without its newline too
     /// (the job has ended, nothing more will come).
     public func lines(from offset: UInt64, partial: Bool = false, maxBytes: Int = 1 << 20) throws -> (lines: [Line], next: UInt64) {
-        guard let handle = FileHandle(forReadingAtPath: file.path) else { return ([], offset) }
-        defer { try? handle.close() }
-        try handle.seek(toOffset: offset)
-        let data = try handle.read(upToCount: maxBytes) ?? Data()
+        let fd = open(file.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return ([], offset) }
+        defer { close(fd) }
+        var data = Data()
+        var chunk = [UInt8](repeating: 0, count: min(maxBytes, 65536))
+        while data.count < maxBytes {
+            let count = pread(fd, &chunk, min(chunk.count, maxBytes - data.count), off_t(offset) + off_t(data.count))
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { throw Errno.current }
+            if count == 0 { break }
+            data.append(contentsOf: chunk[0..<count])
+        }
         var lines: [Line] = []
         var start = data.startIndex
         while let newline = data[start...].firstIndex(of: 0x0a) {

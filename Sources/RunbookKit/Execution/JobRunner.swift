@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// Runs one job from start to record: writes the record before the process
@@ -235,14 +235,28 @@ public struct JobRunner: Sendable {
         for directory in directories {
             var info = stat()
             guard lstat(directory.path, &info) == 0, info.st_uid != user.uid || info.st_gid != user.gid else { continue }
-            var paths = [directory.path]
-            if recursive, let walker = FileManager.default.enumerator(atPath: directory.path) {
-                while let relative = walker.nextObject() as? String { paths.append(directory.path + "/" + relative) }
-            }
+            let paths = [directory.path] + (recursive ? descendants(of: directory.path) : [])
             for path in paths where lchown(path, user.uid, user.gid) != 0 {
                 throw RunError("cannot give \(path) to the job user \(user.name): \(Errno.current)")
             }
         }
+    }
+
+    /// Every path below `directory`, without following symbolic links (a
+    /// job's link to elsewhere must not hand elsewhere over).
+    static func descendants(of directory: String) -> [String] {
+        guard let stream = opendir(directory) else { return [] }
+        defer { closedir(stream) }
+        var paths: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard name != ".", name != ".." else { continue }
+            let path = directory + "/" + name
+            paths.append(path)
+            var info = stat()
+            if lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR { paths += descendants(of: path) }
+        }
+        return paths
     }
 
     /// The status and the reason, in words, of a supervised run. A job that

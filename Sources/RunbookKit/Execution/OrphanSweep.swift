@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// Finds jobs left `running` by a runbook process on this machine that no

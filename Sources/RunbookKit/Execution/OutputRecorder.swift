@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// Which stream a log line came from. `runbook` marks lines that runbook

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What a manual or scheduled job runs: the published revision of a
 /// runbook, with the runtime of its file and the settings of its header (as

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// What `HostSandbox` finds about this machine, kept between commands in

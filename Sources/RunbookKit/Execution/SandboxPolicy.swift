@@ -1,5 +1,5 @@
 import CRunbookSpawn
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// How one job is confined: which namespaces, the ordered mount plan that

@@ -1,5 +1,5 @@
 import CRunbookSpawn
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// `runbook doctor`'s findings: each sandbox mechanism tried for real on
@@ -145,7 +145,7 @@ public struct SandboxReport: Sendable, Encodable {
             while waitpid(pid.rawValue, &status, 0) < 0 && errno == EINTR {}
             return status == 0 ? nil : "the probe exited with status \(status)"
         } catch {
-            return error.description.replacingOccurrences(of: "; `runbook doctor` shows what this machine grants", with: "")
+            return error.description.replacing("; `runbook doctor` shows what this machine grants", with: "")
         }
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// Jobs' scratch directories (`HOME`, `TMPDIR`, working directory), reused

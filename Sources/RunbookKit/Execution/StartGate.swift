@@ -1,5 +1,5 @@
 import CRunbookSpawn
-import Foundation
+import FoundationEssentials
 import Glibc
 import Synchronization
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// Runs short helper commands (syntax checks, swiftc, git) and captures

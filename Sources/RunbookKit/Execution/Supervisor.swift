@@ -1,5 +1,5 @@
 import CRunbookSpawn
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// What to start: the program (absolute path) and its arguments, its whole

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Which slots of a schedule to run now: a pure function of the schedule,
 /// the last slot handled, the current time and the catch-up policy.

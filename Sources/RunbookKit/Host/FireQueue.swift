@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The host's single timer: a binary min-heap of what fires next, by
 /// instant. Entries are never updated in place: a changed schedule gets a

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What the host publishes about itself as jobs end, and the history it
 /// prunes: the Prometheus textfile (`--metrics`), the HTML report

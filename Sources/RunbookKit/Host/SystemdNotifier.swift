@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// `sd_notify` without libsystemd: one datagram to `NOTIFY_SOCKET` per

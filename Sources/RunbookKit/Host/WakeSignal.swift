@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 /// Wakes the host's loop early: when a job ends, a signal arrives, or a
@@ -70,8 +70,6 @@ final class WakeSignal: Sendable {
 /// job's parent-death signal relies on.
 func runOnThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
     await withCheckedContinuation { continuation in
-        let thread = Thread { continuation.resume(returning: body()) }
-        thread.stackSize = 1 << 20
-        thread.start()
+        DetachedThread.start(stackSize: 1 << 20) { continuation.resume(returning: body()) }
     }
 }

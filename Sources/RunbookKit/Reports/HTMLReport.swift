@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One self-contained HTML page about a window of jobs: totals, the
 /// overview table, a timeline per runbook coloured by status, a duration
@@ -51,7 +51,7 @@ public struct HTMLReport: Sendable {
             $0.failed += $1.failed
             $0.notRun += $1.skipped + $1.missed
         }
-        let rate = totals.ok + totals.failed == 0 ? "–" : String(format: "%.1f%%", Double(totals.ok) * 100 / Double(totals.ok + totals.failed))
+        let rate = totals.ok + totals.failed == 0 ? "–" : String(cFormat: "%.1f%%", Double(totals.ok) * 100 / Double(totals.ok + totals.failed))
         let hostLine = overview.hosts.first.map { state in
             "host \(htmlEscape(state.host.hostname)) (pid \(state.host.pid)) \(state.state), last heartbeat \(Self.stamp(state.host.heartbeatAt))"
         } ?? "no host has run on this state"
@@ -90,7 +90,7 @@ public struct HTMLReport: Sendable {
         var rows = ""
         for figures in runbooks {
             let failed = figures.failed == 0 ? "0" : "\(figures.failed) <small>(\(figures.failureSummary))</small>"
-            let rate = figures.successRate.map { String(format: "%.1f%%", $0 * 100) } ?? "–"
+            let rate = figures.successRate.map { String(cFormat: "%.1f%%", $0 * 100) } ?? "–"
             let rateClass = figures.successRate.map { $0 >= 0.999 ? "ok" : $0 < 0.9 ? "bad" : "warn" } ?? ""
             let last = figures.lastFailure.map { failure in
                 "<a href=\"#job-\(failure.job)\">#\(failure.job)</a> \(Self.stamp(failure.at)): \(htmlEscape(failure.reason))"
@@ -145,7 +145,7 @@ public struct HTMLReport: Sendable {
                 let kind = cell.failed > 0 ? "bad" : cell.other > 0 ? "warn" : "ok"
                 // The more of a stretch's jobs failed (or did not run), the stronger its colour.
                 let share = Double(cell.failed > 0 ? cell.failed : cell.other) / Double(cell.total)
-                let opacity = kind == "ok" ? "" : String(format: " fill-opacity=\"%.2f\"", 0.35 + 0.65 * share)
+                let opacity = kind == "ok" ? "" : String(cFormat: " fill-opacity=\"%.2f\"", 0.35 + 0.65 * share)
                 let from = Date(timeIntervalSince1970: start + span * Double(bucket) / Double(Self.buckets))
                 svg += "<rect x=\"\(labelWidth + cellWidth * Double(bucket))\" y=\"\(y + 3)\" width=\"\(cellWidth - 1)\" height=\"\(rowHeight - 6)\" class=\"\(kind)\"\(opacity)><title>\(htmlEscape(name)) from \(Self.stamp(from)): \(cell.total) job(s), \(cell.failed) failed</title></rect>\n"
             }

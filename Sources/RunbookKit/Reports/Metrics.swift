@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// What the host counts for Prometheus: the jobs it ended, by runbook and
@@ -106,7 +106,7 @@ struct PrometheusText {
     private(set) var output = ""
 
     mutating func family(_ name: String, _ kind: Kind, _ help: String) {
-        output += "# HELP \(name) \(help.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n"))\n"
+        output += "# HELP \(name) \(help.replacing("\\", with: "\\\\").replacing("\n", with: "\\n"))\n"
         output += "# TYPE \(name) \(kind.rawValue)\n"
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// How much job history to keep per runbook: the newest `keep` jobs, and

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// An immutable, numbered snapshot of a runbook's file.
 public struct Revision: Sendable, Codable, Equatable {

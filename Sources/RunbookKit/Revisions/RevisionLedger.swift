@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Publishing, reverting and rolling back: the only ways what is live
 /// changes. Every change is a row in the store (who, when, why, from which

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Immutable file contents by SHA-256, under `STATE/snapshots/ab/abcdef...`.
 /// Writing the same content twice stores it once; a stored file is never

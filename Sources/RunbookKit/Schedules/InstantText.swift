@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `2026-03-29T03:00:00+02:00`: an instant as ISO 8601 with the zone's offset
 /// at that instant (`+00:00` for UTC, never `Z`), whole seconds.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// How long to delay a slot's start, in whole seconds in `0..<bound`: stable
 /// for a (schedule, slot) pair, so previews and restarts agree, and spread

@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import FoundationInternationalization
+import Glibc
 
 /// A parsed schedule: a cron expression, a readable `every ...` form or a
 /// once-off `at ...`, in one time zone, optionally bounded by `starts` and

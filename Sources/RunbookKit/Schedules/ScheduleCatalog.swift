@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Every schedule file under `schedules/`, each parsed on its own: a broken
 /// file is reported with its file and line and never hides the others.

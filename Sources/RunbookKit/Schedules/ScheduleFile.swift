@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import FoundationInternationalization
+import Glibc
 
 /// A problem in a schedule file: the same type as a spec error, always with a
 /// `SourceLocation`.
@@ -114,7 +116,7 @@ public struct ScheduleFile: Sendable, Hashable {
             let value = String(content[(equals + 1)...]).trimmingWhitespace()
             let valueColumn = valueStart + 1
             guard keys.contains(key) else {
-                let near = keys.map { ($0, Spelling.editDistance($0, key.replacingOccurrences(of: "_", with: "-"))) }.min { $0.1 < $1.1 }
+                let near = keys.map { ($0, Spelling.editDistance($0, key.replacing("_", with: "-"))) }.min { $0.1 < $1.1 }
                 let hint = near.flatMap { $0.1 <= 2 ? "did you mean '\($0.0)'? " : nil } ?? ""
                 report(.unknownKey, "unknown key '\(key)'; \(hint)valid keys are \(keys.joined(separator: ", "))", line: lineNumber, column: firstColumn)
                 continue
@@ -310,7 +312,7 @@ public struct ScheduleFile: Sendable, Hashable {
             return "unknown time zone '\(name)'; zone names are case-sensitive: write '\(exact)'"
         }
         let city = lower.split(separator: "/").last.map(String.init) ?? lower
-        let best = known.map { ($0, Spelling.editDistance($0.lowercased().split(separator: "/").last.map(String.init) ?? "", city.replacingOccurrences(of: " ", with: "_"))) }
+        let best = known.map { ($0, Spelling.editDistance($0.lowercased().split(separator: "/").last.map(String.init) ?? "", city.replacing(" ", with: "_"))) }
             .min { $0.1 < $1.1 }
         let hint = best.flatMap { $0.1 <= 2 ? "did you mean '\($0.0)'? " : nil } ?? ""
         return "unknown time zone '\(name)'; \(hint)use an IANA name such as 'Europe/Berlin', 'America/New_York' or 'UTC'"

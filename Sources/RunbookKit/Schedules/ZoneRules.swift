@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 /// A time zone's UTC-offset history as a flat table, built once per zone from

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A PostgreSQL connection URL (`postgres://USER:PASSWORD@HOST:PORT/DB?...`)
 /// as given by `RUNBOOK_DATABASE` or `--database`. Its `description` hides
@@ -39,22 +39,51 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
         let (_, rest) = Self.splitAuthority(text)
         let path = rest.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
         let name = path.hasPrefix("/") ? String(path.dropFirst()) : path
-        return name.isEmpty ? nil : name.removingPercentEncoding ?? name
+        return name.isEmpty ? nil : Self.percentDecoded(name) ?? name
+    }
+
+    /// `%XX` escapes decoded; nil when one is malformed or the result is not UTF-8.
+    static func percentDecoded(_ text: String) -> String? {
+        var bytes: [UInt8] = []
+        var rest = text.utf8[...]
+        while let byte = rest.popFirst() {
+            guard byte == UInt8(ascii: "%") else {
+                bytes.append(byte)
+                continue
+            }
+            let digits = rest.prefix(2)
+            guard digits.count == 2, digits.allSatisfy({ Character(Unicode.Scalar($0)).isHexDigit }),
+                  let value = UInt8(String(decoding: digits, as: UTF8.self), radix: 16) else { return nil }
+            bytes.append(value)
+            rest = rest.dropFirst(2)
+        }
+        return String(validating: bytes, as: UTF8.self)
     }
 
     private init(unchecked text: String) { self.text = text }
 
     /// `scheme://authority` and what follows it (`/db?params`).
     private static func splitAuthority(_ text: String) -> (String, Substring) {
-        guard let schemeEnd = text.range(of: "://") else { return (text, "") }
+        guard let schemeEnd = text.firstRange(of: "://") else { return (text, "") }
         let afterScheme = text[schemeEnd.upperBound...]
         let end = afterScheme.firstIndex { $0 == "/" || $0 == "?" } ?? afterScheme.endIndex
         return (String(text[..<end]), text[end...])
     }
 
+    /// Where `needle` (lowercase ASCII) first occurs in `text`, in any case.
+    private static func caseInsensitiveRange(of needle: String, in text: Substring) -> Range<String.Index>? {
+        var start = text.startIndex
+        while start < text.endIndex {
+            let candidate = text[start...].prefix(needle.count)
+            if candidate.count == needle.count, candidate.lowercased() == needle { return start..<candidate.endIndex }
+            start = text.index(after: start)
+        }
+        return nil
+    }
+
     static func redact(_ text: String) -> String {
         var result = text
-        if let schemeEnd = result.range(of: "://") {
+        if let schemeEnd = result.firstRange(of: "://") {
             let afterScheme = result[schemeEnd.upperBound...]
             let authorityEnd = afterScheme.firstIndex { $0 == "/" || $0 == "?" } ?? afterScheme.endIndex
             let authority = result[schemeEnd.upperBound..<authorityEnd]
@@ -64,7 +93,7 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
         }
         // password=... in the query string, up to the next & (or the end).
         var searchStart = result.startIndex
-        while let found = result.range(of: "password=", options: .caseInsensitive, range: searchStart..<result.endIndex) {
+        while let found = caseInsensitiveRange(of: "password=", in: result[searchStart...]) {
             let end = result[found.upperBound...].firstIndex(of: "&") ?? result.endIndex
             result.replaceSubrange(found.upperBound..<end, with: "***")
             searchStart = result.index(found.upperBound, offsetBy: 3)

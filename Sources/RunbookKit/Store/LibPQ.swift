@@ -1,5 +1,6 @@
 import CLibPQ
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The libpq functions `PostgresConnection` calls, bound with `dlopen` and
 /// `dlsym` the first time a PostgreSQL store is opened.

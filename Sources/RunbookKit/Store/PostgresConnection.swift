@@ -1,5 +1,6 @@
 import CLibPQ
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// One libpq connection to a PostgreSQL database, which comes back by
 /// itself after the server went away.
@@ -82,7 +83,7 @@ final class PostgresConnection: SQLDatabase, @unchecked Sendable {
             throw StoreError(.unavailable, "lost the connection to the database \(url) inside a transaction; it was rolled back")
         }
         if Date() < retryAt {
-            throw StoreError(.unavailable, "the database \(url) is unreachable (\(lastFailure)); trying again in \(String(format: "%.1f", retryAt.timeIntervalSinceNow))s")
+            throw StoreError(.unavailable, "the database \(url) is unreachable (\(lastFailure)); trying again in \(String(cFormat: "%.1f", retryAt.timeIntervalSinceNow))s")
         }
         try connect()
         guard let handle else { throw StoreError(.unavailable, "cannot connect to the database \(url)") }
@@ -256,7 +257,7 @@ final class PostgresConnection: SQLDatabase, @unchecked Sendable {
 
     /// libpq's messages run over several lines ("FATAL: ...\nDETAIL: ..."): one line for logs.
     static func oneLine(_ message: String) -> String {
-        message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+        message.split(whereSeparator: \.isNewline).map { $0.trimmingWhitespace() }
             .filter { !$0.isEmpty }.joined(separator: "; ")
     }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The store that several machines share: one PostgreSQL database holding
 /// everything `SQLiteStore` holds, plus what SQLite keeps in files (the
@@ -68,12 +69,26 @@ public final class PostgresStore: SQLStore {
     /// Copies the log in pieces of at most `outputChunkSize` (its size is
     /// bounded by the job's `output` limit), replacing an earlier copy.
     public func shipOutput(of id: JobID, from file: URL) throws {
-        guard let handle = FileHandle(forReadingAtPath: file.path) else { return }
-        defer { try? handle.close() }
+        let fd = open(file.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: Self.outputChunkSize)
+        /// The next piece of the log, nil at its end.
+        func nextChunk() throws -> Data? {
+            var filled = 0
+            while filled < buffer.count {
+                let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
+                if count < 0 && errno == EINTR { continue }
+                guard count >= 0 else { throw Errno.current }
+                if count == 0 { break }
+                filled += count
+            }
+            return filled == 0 ? nil : Data(buffer[0..<filled])
+        }
         try postgres.transaction {
             try postgres.query("DELETE FROM job_output WHERE job = ?1", [.integer(id.rawValue)])
             var sequence: Int64 = 0
-            while let chunk = try handle.read(upToCount: Self.outputChunkSize), !chunk.isEmpty {
+            while let chunk = try nextChunk() {
                 try postgres.query("INSERT INTO job_output (job, seq, data) VALUES (?1, ?2, ?3)",
                                    [.integer(id.rawValue), .integer(sequence), .blob(chunk)])
                 sequence += 1

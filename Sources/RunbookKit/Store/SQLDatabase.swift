@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A value bound to, or read from, an SQL statement.
 enum SQLValue: Sendable, Equatable {
@@ -61,14 +62,28 @@ extension SQLDatabase {
 }
 
 /// A lock the same thread may take again (a transaction's statements run
-/// while the transaction holds it).
+/// while the transaction holds it): a recursive pthread mutex.
 final class RecursiveLock: @unchecked Sendable {
-    // Invariant: NSRecursiveLock is itself thread-safe.
-    private let lock = NSRecursiveLock()
+    // Invariant: the mutex is only used through pthread_mutex_lock/unlock,
+    // which are themselves thread-safe; it lives as long as the object.
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t> = {
+        let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        var attributes = pthread_mutexattr_t()
+        pthread_mutexattr_init(&attributes)
+        pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_RECURSIVE))
+        pthread_mutex_init(mutex, &attributes)
+        pthread_mutexattr_destroy(&attributes)
+        return mutex
+    }()
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
 
     func withLock<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
-        lock.lock()
-        defer { lock.unlock() }
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
         return try body()
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What the host keeps: slot claims, queued jobs, heartbeats.
 extension SQLStore {

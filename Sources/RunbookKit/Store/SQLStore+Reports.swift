@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What the reports read and what retention deletes: cancel requests, the
 /// per-runbook figures of a time window, last successes, and pruning.

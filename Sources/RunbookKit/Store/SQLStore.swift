@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The SQL both stores share: `SQLiteStore` and `PostgresStore` conform
 /// and differ only in their connection, migrations, where snapshot content

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The store of one machine: a SQLite file in the state directory, in WAL
 /// mode, shared safely by every CLI process and the hosts on that state.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Everything runbook keeps: revisions and their content, publications,
 /// jobs and their output, slot claims, and the hosts' heartbeats.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Which store a command uses: PostgreSQL when `--database` or
 /// `RUNBOOK_DATABASE` is a `postgres://` URL, else the SQLite file in the

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Waiting out a database that went away, for records that must not be
 /// lost: a job that ran while PostgreSQL was down still gets its result

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// Replaces a file so that a reader sees the old content or the new, never
@@ -9,14 +9,15 @@ enum AtomicFile {
     /// - Parameter mode: the new file's permissions; nil keeps the old file's
     ///   (a new file gets the umask's).
     /// - Throws: the cause as it is (a Foundation error, or `Errno` of the
-    ///   rename); callers say what they were writing.
+    ///   chmod or rename); callers say what they were writing.
     static func write(_ data: Data, to url: URL, mode: Int16? = nil) throws {
         let temporary = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt64.random(in: 0...UInt64.max)).tmp")
-        let permissions = mode ?? (try? FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions] as? NSNumber)?.int16Value
+        var old = stat()
+        let permissions = mode.map { mode_t($0) } ?? (stat(url.path, &old) == 0 ? old.st_mode & 0o7777 : nil)
         do {
             try data.write(to: temporary)
-            if let permissions { try FileManager.default.setAttributes([.posixPermissions: permissions], ofItemAtPath: temporary.path) }
+            if let permissions, chmod(temporary.path, permissions) != 0 { throw Errno.current }
             guard rename(temporary.path, url.path) == 0 else { throw Errno.current }
         } catch {
             unlink(temporary.path)

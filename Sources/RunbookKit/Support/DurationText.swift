@@ -71,9 +71,14 @@ public enum DurationText {
 extension StringProtocol {
     /// The text without leading and trailing spaces, tabs and line ends.
     func trimmingWhitespace() -> String {
+        trimming(while: \.isWhitespace)
+    }
+
+    /// The text without the leading and trailing characters `drop` accepts.
+    func trimming(while drop: (Character) -> Bool) -> String {
         var slice = self[...]
-        while let first = slice.first, first.isWhitespace { slice = slice.dropFirst() }
-        while let last = slice.last, last.isWhitespace { slice = slice.dropLast() }
+        while let first = slice.first, drop(first) { slice = slice.dropFirst() }
+        while let last = slice.last, drop(last) { slice = slice.dropLast() }
         return String(slice)
     }
 }

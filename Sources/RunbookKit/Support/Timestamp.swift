@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Fast UTC timestamps for log lines: `2026-11-23T03:43:51.123Z`, written
 /// with integer arithmetic (a log may carry thousands of lines a second).

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The repository a user keeps (`runbooks/`, `schedules/`, `credentials`)
 /// and the state directory beside it, with every path runbook uses.
@@ -19,17 +19,17 @@ public struct Workspace: Sendable {
         let state = environment["RUNBOOK_STATE_DIR"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0, relativeTo: currentDirectory) }
         if let given = explicitRoot ?? environment["RUNBOOK_ROOT"].flatMap({ $0.isEmpty ? nil : $0 }) {
             let root = URL(fileURLWithPath: given, relativeTo: currentDirectory).standardizedFileURL
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            var isDirectory = false
+            guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory else {
                 throw WorkspaceError(message: "the root \(root.path) does not exist: pass an existing directory with --root or RUNBOOK_ROOT")
             }
             return Workspace(root: root, state: state)
         }
         var candidate = currentDirectory.standardizedFileURL
         while true {
-            var isDirectory: ObjCBool = false
+            var isDirectory = false
             if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("runbooks").path, isDirectory: &isDirectory),
-               isDirectory.boolValue {
+               isDirectory {
                 return Workspace(root: candidate, state: state)
             }
             let parent = candidate.deletingLastPathComponent().standardizedFileURL
