@@ -34,6 +34,32 @@ struct OutputRecorderTests {
         #expect(echoed.text == "err:oops\nout:hello\nout:world\n")
     }
 
+    /// A job that writes nothing leaves no log (and no inode to allocate);
+    /// its first line makes it.
+    @Test func theLogIsMadeWithItsFirstLine() throws {
+        let root = try TemporaryRoot()
+        let file = root.url.appendingPathComponent("job.log")
+        let recorder = try OutputRecorder(logFile: file, limit: 1 << 20, echo: nil)
+        feed(recorder, "no newline yet", .stdout)
+        #expect(!JobLog(file: file).exists)
+        feed(recorder, "\n", .stdout)
+        #expect(JobLog(file: file).exists)
+        recorder.finish()
+        #expect(try lines(file) == [Line(stream: "out", text: "no newline yet")])
+
+        let silent = root.url.appendingPathComponent("silent.log")
+        try OutputRecorder(logFile: silent, limit: 1 << 20, echo: nil).finish()
+        #expect(!JobLog(file: silent).exists)
+    }
+
+    /// A log that could never be written stops the job before it starts.
+    @Test func anUnwritableLogDirectoryFailsAtOnce() throws {
+        let root = try TemporaryRoot()
+        #expect(throws: RunError.self) {
+            try OutputRecorder(logFile: root.url.appendingPathComponent("missing/job.log"), limit: 1 << 20, echo: nil)
+        }
+    }
+
     @Test func capKeepsTheStartAndMarksTheCut() throws {
         let root = try TemporaryRoot()
         let file = root.url.appendingPathComponent("job.log")
