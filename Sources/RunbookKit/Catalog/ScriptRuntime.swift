@@ -49,6 +49,6 @@ public struct ScriptRuntime: Runtime {
     private func resolve(_ words: [String], file: URL, tools: Tools) throws -> [String] {
         guard let program = words.first else { throw RuntimeError(.badConfig, "runtime '\(name)' has an empty command") }
         let path = file.path
-        return [try tools.path(of: program)] + words.dropFirst().map { $0.replacing("{file}", with: path) }
+        return [try tools.path(of: program)] + words.dropFirst().map { $0.replacingEvery("{file}", with: path) }
     }
 }

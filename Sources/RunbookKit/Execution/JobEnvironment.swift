@@ -52,7 +52,6 @@ enum HostZone {
         let length = readlink("/etc/localtime", &buffer, buffer.count - 1)
         guard length > 0 else { return "UTC" }
         let target = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        guard let range = target.firstRange(of: "zoneinfo/") else { return "UTC" }
-        return String(target[range.upperBound...])
+        return target.suffix(after: "zoneinfo/") ?? "UTC"
     }
 }

@@ -22,6 +22,13 @@ struct FoundationParityTests {
         #expect(String(cFormat: "CPU %.2fs \(long)", 1.5) == String(format: "CPU %.2fs \(long)", 1.5))
     }
 
+    @Test(arguments: [("{file}", "{file}"), ("--file={file}", "{file}"), ("{file}{file}", "{file}"), ("a{fil}b", "{file}"),
+                      ("", "{file}"), ("héllo wörld", "ö"), ("aaaa", "aa"), ("/usr/share/zoneinfo/Europe/Berlin", "zoneinfo/")])
+    func plainText(text: String, target: String) {
+        #expect(text.replacingEvery(target, with: "/s/é x") == text.replacingOccurrences(of: target, with: "/s/é x"))
+        #expect(text.suffix(after: target) == text.range(of: target).map { String(text[$0.upperBound...]) })
+    }
+
     @Test(arguments: ["runbook", "run%20book", "r%C3%A9sum%C3%A9", "%zz", "%2", "%+1", "50%", "%ff", "a%2Fb", ""])
     func percentDecoding(text: String) {
         #expect(DatabaseURL.percentDecoded(text) == text.removingPercentEncoding)
