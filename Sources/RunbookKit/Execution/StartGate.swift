@@ -12,13 +12,13 @@ import Synchronization
 /// cgroups; done a moment before the job's instant, the instant itself
 /// costs only the program's exec. Closing the gate without a byte
 /// (`withdraw()`, or the owner's death) means the job never starts.
-public final class StartGate: Sendable {
+final class StartGate: Sendable {
     /// The end runbook-init reads; closed in this process once the job is spawned.
     private let readEnd = Mutex<Int32>(-1)
     private let writeEnd = Mutex<Int32>(-1)
 
     /// - Throws: `SpawnError` `.pipes` when no pipe can be made (out of descriptors).
-    public init() throws(SpawnError) {
+    init() throws(SpawnError) {
         var fds: [Int32] = [-1, -1]
         let result = rb_pipe(&fds)
         guard result == 0 else { throw SpawnError(step: .pipes, errno: Errno(result), program: "runbook-init") }
@@ -43,7 +43,7 @@ public final class StartGate: Sendable {
     }
 
     /// Lets the job start. Idempotent; after `withdraw()` it does nothing.
-    public func open() {
+    func open() {
         writeEnd.withLock { fd in
             guard fd >= 0 else { return }
             var byte: UInt8 = 1
@@ -54,7 +54,7 @@ public final class StartGate: Sendable {
     }
 
     /// Closes the gate for good: a job still waiting at it never starts.
-    public func withdraw() {
+    func withdraw() {
         writeEnd.withLock { fd in
             if fd >= 0 { close(fd) }
             fd = -1

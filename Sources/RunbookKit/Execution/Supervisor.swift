@@ -36,8 +36,6 @@ struct SupervisedRun: Sendable {
     var oomKills = 0
     /// Forks refused at the pids cgroup's limit.
     var refusedForks = 0
-    /// Whether the runbook's program started (a held job may be cancelled before).
-    var started = false
     /// When a held job's gate opened; nil if it never did.
     var letGoAt: Date?
 }
@@ -224,7 +222,6 @@ enum Supervisor {
                     statusText += bytes
                     if jobGroup == nil, let group = startedGroup(in: statusText) {
                         jobGroup = group
-                        result.started = true
                         if phase == .running { deadline = monotonicSeconds() + Double(timeout) }
                     }
                     // runbook-init reports last, once every process of the job
