@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL server on loopback for the multi-host tests.
-#   .ci/postgres.sh start DIR   initdb into DIR (if empty) and start it; prints
-#                               the URL on stdout
+#   .ci/postgres.sh start DIR   initdb into DIR (if empty) and start it on
+#                               RUNBOOK_TEST_PGPORT; prints the URL on stdout
 #   .ci/postgres.sh stop DIR    stop it (fast: sessions are cut, as in an outage)
 #   .ci/postgres.sh resume DIR  start it again after stop
 # PostgreSQL refuses to run as root: as root, the server runs as the
@@ -26,6 +26,16 @@ as_owner() {
         "$@"
     fi
 }
+# pg_ctl says only "could not start server. Examine the log output": show the
+# end of that log, which names the cause (a port in use, a stale lock file).
+start_server() {
+    as_owner "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 start >/dev/null || {
+        status=$?
+        echo "postgres.sh: the server in $dir did not start; the end of $dir/server.log:" >&2
+        tail -n 20 "$dir/server.log" >&2 2>/dev/null || true
+        exit $status
+    }
+}
 case $action in
 start)
     mkdir -p "$dir"
@@ -39,12 +49,17 @@ unix_socket_directories = '$dir'
 max_connections = 200
 fsync = on
 CONF
+    else
+        # The port asked for now, not the one of the first start: a caller
+        # retrying on another port after a clash would otherwise clash again
+        # on the old one, and be given a URL the server doesn't listen on.
+        as_owner sed -i "s/^port = .*/port = $port/" "$dir/postgresql.conf"
     fi
-    as_owner "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 start >/dev/null
+    start_server
     echo "postgres://runbook@127.0.0.1:$port/postgres"
     ;;
 resume)
-    as_owner "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 start >/dev/null
+    start_server
     ;;
 stop)
     as_owner "$bin/pg_ctl" -D "$dir" -m fast -w -t 60 stop >/dev/null
