@@ -13,6 +13,7 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <sys/mman.h>
 #include <sys/time.h>
 #include <sys/mount.h>
@@ -456,4 +457,18 @@ int rb_eventfd(void) {
 
 int rb_lower_thread_priority(int nice) {
     return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice) == 0 ? 0 : errno;
+}
+
+int rb_timerfd(void) {
+    return timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+}
+
+int rb_timerfd_set(int fd, long long nanoseconds) {
+    struct itimerspec at;
+    memset(&at, 0, sizeof at);
+    if (nanoseconds > 0) {
+        at.it_value.tv_sec = (time_t)(nanoseconds / 1000000000LL);
+        at.it_value.tv_nsec = (long)(nanoseconds % 1000000000LL);
+    }
+    return timerfd_settime(fd, TFD_TIMER_ABSTIME, &at, NULL) == 0 ? 0 : errno;
 }

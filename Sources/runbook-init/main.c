@@ -26,6 +26,9 @@
  * its instant and opens the gate at the instant, so the instant costs only
  * the job's own exec. Should the gate close without a byte, or a signal
  * arrive first, the job never starts: "not-started" is reported instead.
+ * Once a gated job is over and reported, this process stays until the gate
+ * closes (or a signal comes): its exit unmounts and frees the job's
+ * namespaces, which the host puts off while other jobs are starting.
  * Descriptor 3 is the status channel. It receives "started PID" once the job
  * runs (PID is also the job's process group, so the owner can kill the group
  * itself should this init ever die first), and one line at the end:
@@ -163,8 +166,32 @@ static int wait_at_gate(int signals) {
             char byte;
             ssize_t got = read(GATE_FD, &byte, 1);
             if (got < 0 && errno == EINTR) continue;
-            close(GATE_FD);
+            if (got != 1) close(GATE_FD);
             return got == 1;
+        }
+    }
+}
+
+/* After a gated job's final report: waits until the owner closes the gate
+ * (its end of the pipe, or the owner's death) or a signal other than
+ * SIGCHLD comes. The exit that follows tears down the job's namespaces. */
+static void linger(int signals) {
+    for (;;) {
+        struct pollfd watched[2] = { { GATE_FD, POLLIN, 0 }, { signals, POLLIN, 0 } };
+        if (poll(watched, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            return;
+        }
+        if (watched[1].revents & POLLIN) {
+            struct signalfd_siginfo info;
+            if (read(signals, &info, sizeof info) == (ssize_t)sizeof info && info.ssi_signo == SIGCHLD) continue;
+            return;
+        }
+        if (watched[0].revents) {
+            char byte;
+            ssize_t got = read(GATE_FD, &byte, 1);
+            if (got < 0 && errno == EINTR) continue;
+            if (got <= 0) return;
         }
     }
 }
@@ -313,7 +340,9 @@ int main(int argc, char **argv) {
     }
     report_status(job_status);
     /* The job is over and reported. What is left is this process's exit,
-     * which tears down the job's namespaces: let other jobs' starts go first. */
+     * which tears down the job's namespaces: let other jobs' starts go first,
+     * by priority and, for a gated job, by waiting until the owner says. */
     setpriority(PRIO_PROCESS, 0, 10);
+    if (gated) linger(signals);
     return 0;
 }

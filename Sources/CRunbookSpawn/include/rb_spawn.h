@@ -159,6 +159,16 @@ int rb_lower_thread_priority(int nice);
 /* A non-blocking, close-on-exec eventfd (Glibc's module lacks it); -1 and errno on failure. */
 int rb_eventfd(void);
 
+/* A non-blocking, close-on-exec timerfd on CLOCK_MONOTONIC; -1 and errno on failure. */
+int rb_timerfd(void);
+
+/*
+ * Arms `fd` to expire at `nanoseconds` on CLOCK_MONOTONIC (absolute; a time
+ * already past expires at once), or disarms it when `nanoseconds` is 0. An
+ * expired timerfd stays readable until it is read or set again.
+ */
+int rb_timerfd_set(int fd, long long nanoseconds);
+
 #ifdef __cplusplus
 }
 #endif

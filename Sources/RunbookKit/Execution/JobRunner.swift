@@ -63,6 +63,9 @@ public struct JobRunner: Sendable {
         public var places: JobPlaces? = nil
         /// Its claim on a place, when the host gave it one already.
         public var place: JobPlaces.Ticket? = nil
+        /// The host's timed starts: a queued job due at `startAt` counts
+        /// there until it starts, and its own clearing up waits for quiet.
+        public var traffic: StartTraffic? = nil
         /// Lets another thread stop the job with a reason of its own.
         public var cancellation: JobCancellation? = nil
         /// More variables for the job (the failed job of an on-failure run).
@@ -178,7 +181,7 @@ public struct JobRunner: Sendable {
             if sandbox.enabled { spec.sandbox = policy }
             let held = try request.queued.map { _ in
                 HeldStart(gate: try StartGate(), instant: record.startedAt ?? now(), places: request.places, ticket: request.place,
-                          clock: now,
+                          timed: request.startAt != nil, traffic: request.traffic, clock: now,
                           waitingForPlace: { requeued.value = (try? store.relaxed { try store.requeueJob(record.id) }) ?? false },
                           letGo: { at in
                               guard requeued.value else { return true }

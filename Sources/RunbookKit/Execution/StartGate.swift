@@ -12,10 +12,14 @@ import Synchronization
 /// cgroups; done a moment before the job's instant, the instant itself
 /// costs only the program's exec. Closing the gate without a byte
 /// (`withdraw()`, or the owner's death) means the job never starts.
+/// Closing it after the byte (`release()`) lets runbook-init exit once the
+/// job is over: that exit tears the job's namespaces down, which the host
+/// puts off while other jobs are starting (see `StartTraffic`).
 final class StartGate: Sendable {
     /// The end runbook-init reads; closed in this process once the job is spawned.
     private let readEnd = Mutex<Int32>(-1)
-    private let writeEnd = Mutex<Int32>(-1)
+    /// The end this process writes, and whether the byte has gone.
+    private let writeEnd = Mutex<(fd: Int32, opened: Bool)>((-1, false))
 
     /// - Throws: `SpawnError` `.pipes` when no pipe can be made (out of descriptors).
     init() throws(SpawnError) {
@@ -23,12 +27,12 @@ final class StartGate: Sendable {
         let result = rb_pipe(&fds)
         guard result == 0 else { throw SpawnError(step: .pipes, errno: Errno(result), program: "runbook-init") }
         readEnd.withLock { $0 = fds[0] }
-        writeEnd.withLock { $0 = fds[1] }
+        writeEnd.withLock { $0.fd = fds[1] }
     }
 
     deinit {
         readEnd.withLock { if $0 >= 0 { close($0) } }
-        writeEnd.withLock { if $0 >= 0 { close($0) } }
+        writeEnd.withLock { if $0.fd >= 0 { close($0.fd) } }
     }
 
     /// The reading end, for the spawn to hand to runbook-init.
@@ -42,22 +46,26 @@ final class StartGate: Sendable {
         }
     }
 
-    /// Lets the job start. Idempotent; after `withdraw()` it does nothing.
+    /// Lets the job start. Once only; after `withdraw()` it does nothing.
     func open() {
-        writeEnd.withLock { fd in
-            guard fd >= 0 else { return }
+        writeEnd.withLock { end in
+            guard end.fd >= 0, !end.opened else { return }
             var byte: UInt8 = 1
-            _ = write(fd, &byte, 1)
-            close(fd)
-            fd = -1
+            _ = write(end.fd, &byte, 1)
+            end.opened = true
         }
     }
 
     /// Closes the gate for good: a job still waiting at it never starts.
-    func withdraw() {
-        writeEnd.withLock { fd in
-            if fd >= 0 { close(fd) }
-            fd = -1
+    func withdraw() { closeWriteEnd() }
+
+    /// Lets runbook-init exit, its job over and reported.
+    func release() { closeWriteEnd() }
+
+    private func closeWriteEnd() {
+        writeEnd.withLock { end in
+            if end.fd >= 0 { close(end.fd) }
+            end.fd = -1
         }
     }
 }
@@ -70,6 +78,11 @@ struct HeldStart {
     let places: JobPlaces?
     /// The job's claim on a place, already holding one when given.
     let ticket: JobPlaces.Ticket?
+    /// Whether `instant` is the job's scheduled time (not merely "now"):
+    /// then it counts in `traffic` from its instant until it starts.
+    let timed: Bool
+    /// The host's timed starts: the job's clearing up waits for quiet there.
+    let traffic: StartTraffic?
     /// The wall clock, to record when the gate opened.
     let clock: @Sendable () -> Date
     /// Called once if the job has waited a second for a place past its instant.

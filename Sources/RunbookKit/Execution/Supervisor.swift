@@ -111,6 +111,13 @@ enum Supervisor {
         // milliseconds (a burst of jobs due at once) is not worth a write.
         var queuedForPlace = false
         let patience = 1.0
+        // A timed job past its instant, until it starts: other jobs' clearing up waits.
+        let traffic = start?.traffic
+        var due: StartTraffic.Due?
+        func notDue() {
+            if let job = due { traffic?.gone(job) }
+            due = nil
+        }
         func letGo() {
             guard let start = held else { return }
             held = nil
@@ -119,11 +126,23 @@ enum Supervisor {
                 // Its record was taken while it waited (`runbook cancel`).
                 result.cancelledBy = JobCancellation.requestSignal
                 start.gate.withdraw()
+                notDue()
                 giveBackPlace()
                 return
             }
             start.gate.open()
+            if let job = due { traffic?.started(job) }
+            due = nil
             result.letGoAt = at
+        }
+        // Once the job is over and reported, runbook-init waits for the gate
+        // to close before its exit tears the namespaces down: not while
+        // other timed jobs are starting, for at most the traffic's patience.
+        var over = false
+        var lingeringSince: Double?
+        func stopLingering() {
+            lingeringSince = nil
+            start?.gate.release()
         }
 
         func escalate(_ reason: String) {
@@ -131,6 +150,7 @@ enum Supervisor {
                 // Not started yet: it never will.
                 held = nil
                 start.gate.withdraw()
+                notDue()
                 giveBackPlace()
             }
             switch phase {
@@ -159,19 +179,25 @@ enum Supervisor {
         while !open.isEmpty {
             let now = monotonicSeconds()
             if let closedAt = statusClosedAt, now - closedAt > 2 { break }
+            if let since = lingeringSince, traffic?.isQuiet ?? true || now >= since + (traffic?.patience ?? 0) {
+                stopLingering()
+            }
             if held != nil, now >= instant {
+                if due == nil, !queuedForPlace, start?.timed == true { due = traffic?.due() }
                 if let ticket, let places = start?.places {
                     if places.take(ticket) {
                         letGo()
                     } else if !queuedForPlace, now >= instant + patience {
+                        // Queued now, no longer starting: not in the way of clearing up.
                         queuedForPlace = true
+                        notDue()
                         start?.waitingForPlace()
                     }
                 } else {
                     letGo()
                 }
             }
-            if now >= deadline {
+            if now >= deadline, !over {
                 if phase == .running { result.timedOut = true }
                 escalate(phase == .running ? "timed out after \(DurationText.format(seconds: timeout))" : "")
                 continue
@@ -184,6 +210,10 @@ enum Supervisor {
             var until = statusClosedAt != nil ? now + 0.1 : min(deadline, now + 1)
             if held != nil, !waitingForPlace { until = min(until, instant) }
             if waitingForPlace, !queuedForPlace { until = min(until, instant + patience) }
+            if let since = lingeringSince, let traffic {
+                fds.append(pollfd(fd: traffic.descriptor, events: Int16(POLLIN), revents: 0))
+                until = min(until, since + traffic.patience)
+            }
             let ready = rb_poll(&fds, UInt(fds.count), Int64((max(0, until - now) * 1e9).rounded(.up)))
             if ready < 0 && errno != EINTR { throw RunError("poll failed while watching the job: \(Errno.current)") }
             if ready <= 0 { continue }
@@ -194,10 +224,14 @@ enum Supervisor {
                     if start?.places?.holds(ticket) ?? false { letGo() }
                     continue
                 }
+                if let traffic, entry.fd == traffic.descriptor { continue }
                 if entry.fd == interruptFD {
                     var signal: UInt8 = 0
                     while read(entry.fd, &signal, 1) == 1 {
-                        if result.cancelledBy == nil {
+                        if over {
+                            // Over and reported: a cancellation has nothing left to stop.
+                            stopLingering()
+                        } else if result.cancelledBy == nil {
                             result.cancelledBy = Int32(signal)
                             escalate(Int32(signal) == JobCancellation.requestSignal
                                      ? "cancelled with `runbook cancel`" : "cancelled by \(signalName(Int32(signal)))")
@@ -226,7 +260,11 @@ enum Supervisor {
                     }
                     // runbook-init reports last, once every process of the job
                     // has ended: the place is free for the next job now.
-                    if Self.hasFinalStatus(statusText) { giveBackPlace() }
+                    if !over, Self.hasFinalStatus(statusText) {
+                        over = true
+                        giveBackPlace()
+                        if result.letGoAt != nil { lingeringSince = monotonicSeconds() }
+                    }
                 }
             }
         }
@@ -236,6 +274,8 @@ enum Supervisor {
             held = nil
             start.gate.withdraw()
         }
+        notDue()
+        start?.gate.release()
         giveBackPlace()
         // A host's job: what is left (reaping, the cgroups' counters and
         // removal, the record) is bookkeeping that yields to other jobs' starts.

@@ -103,6 +103,9 @@ public actor Host {
     /// At most `maxConcurrent` jobs' programs run at once (the threads take
     /// and give back places themselves, to the microsecond).
     private let places: JobPlaces
+    /// Jobs due now that have not started yet: finished jobs' clearing up
+    /// waits for them (nil if no timer could be made: then it does not wait).
+    private let traffic: StartTraffic?
     private var stopRequested: Int32?
     private var lastReload = Date.distantPast
     private var lastHeartbeat = Date.distantPast
@@ -142,6 +145,7 @@ public actor Host {
         let wake = WakeSignal()
         self.wake = wake
         places = JobPlaces(limit: options.maxConcurrent) { wake.signal() }
+        traffic = try? StartTraffic()
     }
 
     /// Asks the host to stop: no more slots fire; running jobs get the grace
@@ -478,9 +482,9 @@ public actor Host {
         readiedWork.cancellation = cancellation
         let work = readiedWork
         running[work.record.id] = work
-        let runner = self.runner, workspace = self.workspace, store = self.store, places = self.places
+        let runner = self.runner, workspace = self.workspace, store = self.store, places = self.places, traffic = self.traffic
         group.addTask {
-            let record = await runOnThread { Host.execute(work, runner: runner, workspace: workspace, store: store, places: places) }
+            let record = await runOnThread { Host.execute(work, runner: runner, workspace: workspace, store: store, places: places, traffic: traffic) }
             if let record {
                 await self.finished(work, record: record)
             } else {
@@ -492,7 +496,8 @@ public actor Host {
 
     /// Runs one job to its end (blocking; on a thread of its own); nil
     /// when the store was unreachable before the job started.
-    static func execute(_ work: Work, runner: JobRunner, workspace: Workspace, store: any Store, places: JobPlaces) -> JobRecord? {
+    static func execute(_ work: Work, runner: JobRunner, workspace: Workspace, store: any Store, places: JobPlaces,
+                        traffic: StartTraffic?) -> JobRecord? {
         // However it ends, its place (if it has one yet) is free again.
         defer { work.place.map(places.giveBack) }
         do {
@@ -514,6 +519,7 @@ public actor Host {
             request.startAt = work.startAt
             request.places = places
             request.place = work.place
+            request.traffic = traffic
             return try runner.run(request)
         } catch where StoreError.isUnavailable(error) {
             return nil
