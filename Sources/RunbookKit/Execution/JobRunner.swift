@@ -309,7 +309,7 @@ public struct JobRunner: Sendable {
             signal = Int(cancelledBy == JobCancellation.requestSignal ? SIGTERM : cancelledBy)
         }
         let completion = JobCompletion(
-            status: status, reason: reason, exitCode: exitCode, signal: signal, endedAt: now(),
+            status: status, reason: reason, exitCode: exitCode, signal: signal, endedAt: run?.endedAt ?? now(),
             peakMemoryKB: run?.peakMemoryKB, cpuMicroseconds: run?.cpuMicroseconds,
             outputBytes: recorder?.recordedBytes ?? 0, truncated: recorder?.truncated ?? false,
             userCPUMicroseconds: run?.userMicroseconds, systemCPUMicroseconds: run?.systemMicroseconds)

@@ -38,6 +38,9 @@ struct SupervisedRun: Sendable {
     var refusedForks = 0
     /// When a held job's gate opened; nil if it never did.
     var letGoAt: Date?
+    /// When a held job's processes had all ended (its clearing up may come
+    /// later, see `StartTraffic`).
+    var endedAt: Date?
 }
 
 /// Runs one job process under `runbook-init` and watches it: streams its
@@ -262,6 +265,7 @@ enum Supervisor {
                     // has ended: the place is free for the next job now.
                     if !over, Self.hasFinalStatus(statusText) {
                         over = true
+                        result.endedAt = start?.clock()
                         giveBackPlace()
                         if result.letGoAt != nil { lingeringSince = monotonicSeconds() }
                     }

@@ -85,10 +85,13 @@ struct StartTrafficTests {
         // Over, its place already free for the next job, but clearing up later.
         #expect(Self.isOver(places))
         #expect(!outcome.wait(seconds: 0.3))
+        let clearedUpAfter = Date()
         traffic.started(other)
         #expect(outcome.wait(seconds: 10))
         let run = try #require(outcome.run.withLock { $0 })
         #expect(run.termination == .exited(0) && run.letGoAt != nil && run.cancelledBy == nil)
+        // It ended when its processes did, not when it cleared up.
+        #expect(try #require(run.endedAt) < clearedUpAfter)
     }
 
     @Test func aFinishedJobWaitsNoLongerThanThePatience() throws {
