@@ -146,11 +146,11 @@ static void report_status(int status) {
 
 struct limit { int resource; rlim_t soft, hard; };
 
-/* Waits at the start gate (-g): returns 1 when the job may start, 0 when it
- * must not (the gate closed without a byte, or a signal came first: the
- * owner's death, a cancellation). Signals are already blocked and arrive
- * on `signals`; SIGCHLD cannot, as nothing has been started yet. */
-static int wait_at_gate(int signals) {
+/* Reads the start gate (-g): 1 for its byte; 0 when it closed without one
+ * (the owner closed it, or died), cannot be read, or a signal other than
+ * SIGCHLD came first (a cancellation, the owner's death). Signals are
+ * already blocked and arrive on `signals`. */
+static int read_gate(int signals) {
     for (;;) {
         struct pollfd watched[2] = { { GATE_FD, POLLIN, 0 }, { signals, POLLIN, 0 } };
         if (poll(watched, 2, -1) < 0) {
@@ -166,34 +166,24 @@ static int wait_at_gate(int signals) {
             char byte;
             ssize_t got = read(GATE_FD, &byte, 1);
             if (got < 0 && errno == EINTR) continue;
-            if (got != 1) close(GATE_FD);
             return got == 1;
         }
     }
 }
 
+/* Waits at the start gate: 1 when the job may start, 0 when it must not
+ * (the gate closed without a byte, or a signal came first). The gate stays
+ * open for `linger`. */
+static int wait_at_gate(int signals) {
+    if (read_gate(signals)) return 1;
+    close(GATE_FD);
+    return 0;
+}
+
 /* After a gated job's final report: waits until the owner closes the gate
- * (its end of the pipe, or the owner's death) or a signal other than
- * SIGCHLD comes. The exit that follows tears down the job's namespaces. */
+ * or a signal comes. The exit that follows tears down the job's namespaces. */
 static void linger(int signals) {
-    for (;;) {
-        struct pollfd watched[2] = { { GATE_FD, POLLIN, 0 }, { signals, POLLIN, 0 } };
-        if (poll(watched, 2, -1) < 0) {
-            if (errno == EINTR) continue;
-            return;
-        }
-        if (watched[1].revents & POLLIN) {
-            struct signalfd_siginfo info;
-            if (read(signals, &info, sizeof info) == (ssize_t)sizeof info && info.ssi_signo == SIGCHLD) continue;
-            return;
-        }
-        if (watched[0].revents) {
-            char byte;
-            ssize_t got = read(GATE_FD, &byte, 1);
-            if (got < 0 && errno == EINTR) continue;
-            if (got <= 0) return;
-        }
-    }
+    while (read_gate(signals)) {}
 }
 
 /* The vfork child: its own frame, below main's, so that nothing it writes
