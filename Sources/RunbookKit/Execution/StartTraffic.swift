@@ -44,7 +44,7 @@ public final class StartTraffic: Sendable {
         self.patience = patience
         descriptor = rb_timerfd()
         guard descriptor >= 0 else { throw SpawnError(step: .pipes, errno: .current, program: "timerfd") }
-        _ = rb_timerfd_set(descriptor, 1)
+        change { _ in }
     }
 
     deinit { close(descriptor) }
@@ -72,15 +72,22 @@ public final class StartTraffic: Sendable {
 
     /// Whether clearing up may go ahead now.
     var isQuiet: Bool {
-        state.withLock { $0.due.isEmpty && Supervisor.monotonicSeconds() >= $0.lastStart + settle }
+        state.withLock { quietFrom($0).map { Supervisor.monotonicSeconds() >= $0 } ?? false }
     }
 
-    /// Applies `body` and sets the timer for the state it leaves.
+    /// When quiet begins (monotonic seconds) if nothing changes; nil while a due job waits.
+    private func quietFrom(_ state: State) -> Double? {
+        state.due.isEmpty ? state.lastStart + settle : nil
+    }
+
+    /// Applies `body` and sets the timer for the state it leaves (1 ns,
+    /// long past, when quiet has no start to settle).
+    @discardableResult
     private func change<T>(_ body: (inout State) -> T) -> T {
         state.withLock { state in
             let result = body(&state)
-            let quietAt = state.due.isEmpty ? max(state.lastStart + settle, 1e-9) : 0
-            _ = rb_timerfd_set(descriptor, Int64((quietAt * 1e9).rounded(.up)))
+            let nanoseconds = quietFrom(state).map { Int64((max($0, 1e-9) * 1e9).rounded(.up)) } ?? 0
+            _ = rb_timerfd_set(descriptor, nanoseconds)
             return result
         }
     }

@@ -117,8 +117,9 @@ enum Supervisor {
         // A timed job past its instant, until it starts: other jobs' clearing up waits.
         let traffic = start?.traffic
         var due: StartTraffic.Due?
-        func notDue() {
-            if let job = due { traffic?.gone(job) }
+        /// No longer due: `started`, or gone (withdrawn, or queued for a place).
+        func notDue(started: Bool = false) {
+            if let job = due { started ? traffic?.started(job) : traffic?.gone(job) }
             due = nil
         }
         func letGo() {
@@ -134,17 +135,16 @@ enum Supervisor {
                 return
             }
             start.gate.open()
-            if let job = due { traffic?.started(job) }
-            due = nil
+            notDue(started: true)
             result.letGoAt = at
         }
         // Once the job is over and reported, runbook-init waits for the gate
         // to close before its exit tears the namespaces down: not while
         // other timed jobs are starting, for at most the traffic's patience.
         var over = false
-        var lingeringSince: Double?
+        var lingeringUntil: Double?
         func stopLingering() {
-            lingeringSince = nil
+            lingeringUntil = nil
             start?.gate.release()
         }
 
@@ -182,9 +182,7 @@ enum Supervisor {
         while !open.isEmpty {
             let now = monotonicSeconds()
             if let closedAt = statusClosedAt, now - closedAt > 2 { break }
-            if let since = lingeringSince, traffic?.isQuiet ?? true || now >= since + (traffic?.patience ?? 0) {
-                stopLingering()
-            }
+            if let until = lingeringUntil, traffic?.isQuiet ?? true || now >= until { stopLingering() }
             if held != nil, now >= instant {
                 if due == nil, !queuedForPlace, start?.timed == true { due = traffic?.due() }
                 if let ticket, let places = start?.places {
@@ -213,9 +211,9 @@ enum Supervisor {
             var until = statusClosedAt != nil ? now + 0.1 : min(deadline, now + 1)
             if held != nil, !waitingForPlace { until = min(until, instant) }
             if waitingForPlace, !queuedForPlace { until = min(until, instant + patience) }
-            if let since = lingeringSince, let traffic {
+            if let lingering = lingeringUntil, let traffic {
                 fds.append(pollfd(fd: traffic.descriptor, events: Int16(POLLIN), revents: 0))
-                until = min(until, since + traffic.patience)
+                until = min(until, lingering)
             }
             let ready = rb_poll(&fds, UInt(fds.count), Int64((max(0, until - now) * 1e9).rounded(.up)))
             if ready < 0 && errno != EINTR { throw RunError("poll failed while watching the job: \(Errno.current)") }
@@ -267,17 +265,15 @@ enum Supervisor {
                         over = true
                         result.endedAt = start?.clock()
                         giveBackPlace()
-                        if result.letGoAt != nil { lingeringSince = monotonicSeconds() }
+                        if result.letGoAt != nil { lingeringUntil = monotonicSeconds() + (traffic?.patience ?? 0) }
                     }
                 }
             }
         }
         for fd in open.keys { close(fd) }
         // Every process of the job has ended: its place is free for the next.
-        if let start = held {
-            held = nil
-            start.gate.withdraw()
-        }
+        // The gate closes whatever became of it: a job never let go never
+        // starts; one that ran lets its runbook-init exit.
         notDue()
         start?.gate.release()
         giveBackPlace()
