@@ -48,10 +48,6 @@ public struct JobEnvironment: Sendable {
 enum HostZone {
     static func name(environment: [String: String]) -> String {
         if let zone = environment["TZ"], !zone.isEmpty { return zone.hasPrefix(":") ? String(zone.dropFirst()) : zone }
-        var buffer = [CChar](repeating: 0, count: 1024)
-        let length = readlink("/etc/localtime", &buffer, buffer.count - 1)
-        guard length > 0 else { return "UTC" }
-        let target = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return target.suffix(after: "zoneinfo/") ?? "UTC"
+        return readLink("/etc/localtime")?.suffix(after: "zoneinfo/") ?? "UTC"
     }
 }

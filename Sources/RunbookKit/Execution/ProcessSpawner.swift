@@ -88,11 +88,7 @@ enum ProcessSpawner {
     /// running executable (where SwiftPM and installs put it).
     static func initPath(environment: [String: String]) throws(SpawnError) -> String {
         if let explicit = environment["RUNBOOK_INIT"], !explicit.isEmpty { return explicit }
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        let executable = length > 0
-            ? String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            : CommandLine.arguments[0]
+        let executable = readLink("/proc/self/exe") ?? CommandLine.arguments[0]
         let candidate = URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("runbook-init").path
         guard access(candidate, X_OK) == 0 else {
             throw SpawnError(step: .initProgram, errno: Errno(ENOENT), program: candidate)

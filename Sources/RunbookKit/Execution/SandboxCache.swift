@@ -107,11 +107,8 @@ struct SandboxCache: Sendable {
     /// This process's key: boot id, effective uid, mount namespace and
     /// cgroups, hashed.
     static func currentKey() -> String? {
-        guard let membership = readSmallFile("/proc/self/cgroup"), !membership.isEmpty else { return nil }
-        var buffer = [CChar](repeating: 0, count: 64)
-        let length = readlink("/proc/self/ns/mnt", &buffer, buffer.count - 1)
-        guard length > 0 else { return nil }
-        let mountNamespace = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let membership = readSmallFile("/proc/self/cgroup"), !membership.isEmpty,
+              let mountNamespace = readLink("/proc/self/ns/mnt") else { return nil }
         return SHA256.hex(of: "\(ProcessIdentity.bootID)\n\(geteuid())\n\(mountNamespace)\n\(membership)".utf8)
     }
 }
