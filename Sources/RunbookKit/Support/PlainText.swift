@@ -11,7 +11,7 @@ extension String {
         result.reserveCapacity(bytes.count)
         var index = 0
         while index < bytes.count {
-            if bytes[index] == first, index + needle.count <= bytes.count, bytes[index..<(index + needle.count)].elementsEqual(needle) {
+            if bytes[index] == first, Self.bytes(bytes, at: index, are: needle) {
                 result += replacement.utf8
                 index += needle.count
             } else {
@@ -27,9 +27,14 @@ extension String {
         let needle = Array(marker.utf8)
         let bytes = Array(utf8)
         guard !needle.isEmpty, bytes.count >= needle.count else { return nil }
-        for start in 0...(bytes.count - needle.count) where bytes[start..<(start + needle.count)].elementsEqual(needle) {
+        for start in 0...(bytes.count - needle.count) where Self.bytes(bytes, at: start, are: needle) {
             return String(decoding: bytes[(start + needle.count)...], as: UTF8.self)
         }
         return nil
+    }
+
+    /// Whether `needle` is in `bytes` at `index`.
+    private static func bytes(_ bytes: [UInt8], at index: Int, are needle: [UInt8]) -> Bool {
+        index + needle.count <= bytes.count && bytes[index..<(index + needle.count)].elementsEqual(needle)
     }
 }
