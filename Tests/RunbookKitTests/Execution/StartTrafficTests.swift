@@ -41,11 +41,7 @@ struct StartTrafficTests {
     final class Outcome: Sendable {
         let run = Mutex<SupervisedRun?>(nil)
         var ended: Bool { run.withLock { $0 != nil } }
-        func wait(seconds: Double) -> Bool {
-            let deadline = Date().addingTimeInterval(seconds)
-            while !ended && Date() < deadline { usleep(2_000) }
-            return ended
-        }
+        func wait(seconds: Double) -> Bool { eventually(within: seconds, every: 0.002) { ended } }
     }
 
     /// Runs `script` as a held job starting now, on a thread of its own.
@@ -69,11 +65,9 @@ struct StartTrafficTests {
     }
 
     /// Whether the held job's processes have all ended (its place is given
-    /// back with runbook-init's final report) within `seconds`.
-    static func isOver(_ places: JobPlaces, within seconds: Double = 10) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while places.taken > 0 && Date() < deadline { usleep(2_000) }
-        return places.taken == 0
+    /// back with runbook-init's final report) within ten seconds.
+    static func isOver(_ places: JobPlaces) -> Bool {
+        eventually(every: 0.002) { places.taken == 0 }
     }
 
     @Test func aFinishedJobClearsUpOnlyOnceTheOtherJobsHaveStarted() throws {

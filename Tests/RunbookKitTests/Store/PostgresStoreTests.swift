@@ -102,16 +102,6 @@ struct PostgresStoreTests {
     }
 }
 
-/// Polls `condition` for up to `seconds`.
-private func eventually(within seconds: Double = 10, _ condition: () -> Bool) -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if condition() { return true }
-        usleep(50_000)
-    }
-    return condition()
-}
-
 /// Stores opened by concurrent threads.
 final class Opened: @unchecked Sendable {
     // Invariant: both arrays are only touched under `lock`.
